@@ -1,0 +1,317 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// OktaUserAgent is the User-Agent of Okta's production SCIM client.
+const OktaUserAgent = "Okta SCIM Client 1.0.0"
+
+// DefaultRequestTimeout is how long Okta waits for a SCIM response.
+const DefaultRequestTimeout = 60 * time.Second
+
+// MaxBody bounds every response body the harness reads.
+const MaxBody = 64 << 20
+
+// OktaHeaders are the headers Okta sends on every SCIM request.
+func OktaHeaders() http.Header {
+	return http.Header{
+		"User-Agent":     {OktaUserAgent},
+		"Accept":         {"application/scim+json"},
+		"Accept-Charset": {"utf-8"},
+	}
+}
+
+// Client speaks SCIM to one target the way Okta does. It is safe for concurrent use.
+type Client struct {
+	BaseURL string // SCIM base, e.g. http://127.0.0.1:32768/scim/v2
+	RootURL string // scheme://host:port, for non-SCIM paths (probes)
+	Token   string
+	HTTP    *http.Client
+	Header  http.Header   // sent on every request; defaults to OktaHeaders
+	Timeout time.Duration // per request; defaults to DefaultRequestTimeout
+
+	mu       sync.Mutex
+	observer func(Exchange)
+	sent     atomic.Int64
+}
+
+// Sent is how many requests the client has sent.
+func (c *Client) Sent() int64 { return c.sent.Load() }
+
+// NewClient returns a client with Okta's headers, a per-request timeout and a transport that
+// reuses connections.
+func NewClient(baseURL, token string) *Client {
+	baseURL = strings.TrimSuffix(baseURL, "/")
+	root := baseURL
+	if u, err := url.Parse(baseURL); err == nil {
+		root = u.Scheme + "://" + u.Host
+	}
+	return &Client{
+		BaseURL: baseURL,
+		RootURL: root,
+		Token:   token,
+		HTTP:    &http.Client{Transport: newTransport()},
+		Header:  OktaHeaders(),
+		Timeout: DefaultRequestTimeout,
+	}
+}
+
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 64
+	t.MaxIdleConnsPerHost = 64
+	t.Proxy = nil // the harness talks only to the target it was given
+	return t
+}
+
+// Observe registers fn to see every exchange (already redacted).
+func (c *Client) Observe(fn func(Exchange)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.observer = fn
+}
+
+// Exchange is one request and its response as the harness saw it, secrets redacted.
+type Exchange struct {
+	Method      string        `json:"method"`
+	URL         string        `json:"url"`
+	ReqHeader   http.Header   `json:"requestHeaders,omitempty"`
+	ReqBody     string        `json:"requestBody,omitempty"`
+	Status      int           `json:"status"`
+	RespHeader  http.Header   `json:"responseHeaders,omitempty"`
+	RespBody    string        `json:"responseBody,omitempty"`
+	Duration    time.Duration `json:"duration"`
+	Err         string        `json:"error,omitempty"`
+	Description string        `json:"step,omitempty"`
+}
+
+// String is a one-line summary: `PUT /scim/v2/Users/1 → 200 (3ms)`.
+func (e Exchange) String() string {
+	path := e.URL
+	if u, err := url.Parse(e.URL); err == nil {
+		path = u.RequestURI()
+	}
+	if e.Err != "" {
+		return fmt.Sprintf("%s %s → error: %s", e.Method, path, e.Err)
+	}
+	return fmt.Sprintf("%s %s → %d (%s)", e.Method, path, e.Status, e.Duration.Round(time.Millisecond))
+}
+
+// Response is a target's answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, saying what the target sent when it is not JSON.
+func (r *Response) JSON(v any) error {
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		return &ProtocolError{Msg: fmt.Sprintf("answered %d with a body that is not JSON (%v): %s", r.Status, err, snippet(r.Body))}
+	}
+	return nil
+}
+
+// TransportError means the target could not be reached or did not answer in time: the run
+// could not be done.
+type TransportError struct {
+	Method, URL string
+	Err         error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("%s %s: %v", e.Method, e.URL, e.Err)
+}
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// ProtocolError means the target answered, but not in SCIM (a body that is not JSON, a list
+// without integer paging fields…).
+type ProtocolError struct{ Msg string }
+
+func (e *ProtocolError) Error() string { return e.Msg }
+
+// Do sends one request to a path relative to the SCIM base ("/Users?filter=…").
+func (c *Client) Do(ctx context.Context, method, path string, body []byte, header http.Header) (*Response, error) {
+	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, "")
+}
+
+// DoRoot sends a request to a path from the target's root (probes such as /admin/audit).
+func (c *Client) DoRoot(ctx context.Context, method, path string, body []byte, header http.Header) (*Response, error) {
+	return c.do(ctx, method, c.RootURL+ensureSlash(path), body, header, "")
+}
+
+// DoStep is Do with a description that observers see (the scenario step).
+func (c *Client) DoStep(ctx context.Context, step, method, path string, body []byte, header http.Header) (*Response, error) {
+	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, step)
+}
+
+func ensureSlash(p string) string {
+	if strings.HasPrefix(p, "/") {
+		return p
+	}
+	return "/" + p
+}
+
+func (c *Client) do(ctx context.Context, method, target string, body []byte, header http.Header, step string) (*Response, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	for k, vs := range c.Header {
+		req.Header[k] = append([]string(nil), vs...)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/scim+json; charset=utf-8")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	for k, vs := range header {
+		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	start := time.Now()
+	c.sent.Add(1)
+	resp, err := c.HTTP.Do(req)
+	var out *Response
+	if err == nil {
+		var b []byte
+		b, err = io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+		resp.Body.Close()
+		out = &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	}
+	if err != nil {
+		err = &TransportError{Method: method, URL: RedactURL(target), Err: explainTransport(err, timeout)}
+	}
+	c.mu.Lock()
+	obs := c.observer
+	c.mu.Unlock()
+	if obs != nil {
+		ex := Exchange{Method: method, URL: RedactURL(target), ReqHeader: RedactHeader(req.Header, c.Token),
+			ReqBody: Redact(string(body), c.Token), Duration: time.Since(start), Description: step}
+		if out != nil {
+			ex.Status, ex.RespHeader, ex.RespBody = out.Status, RedactHeader(out.Header, c.Token), Redact(string(out.Body), c.Token)
+		}
+		if err != nil {
+			ex.Err = err.Error()
+		}
+		obs(ex)
+	}
+	return out, err
+}
+
+func explainTransport(err error, timeout time.Duration) error {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("no answer within the request timeout of %s", timeout)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("the target closed the connection before answering in full: %w", err)
+	}
+	return err
+}
+
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	if s == "" {
+		return "(empty)"
+	}
+	return strconv.Quote(s)
+}
+
+// ListResponse is a SCIM list page with its resources kept raw.
+type ListResponse struct {
+	TotalResults int               `json:"totalResults"`
+	StartIndex   int               `json:"startIndex"`
+	ItemsPerPage int               `json:"itemsPerPage"`
+	Resources    []json.RawMessage `json:"Resources"`
+}
+
+// PageSize is the count Okta asks for.
+const PageSize = 100
+
+// List pages through a resource type (`/Users`, `/Groups`) with startIndex/count as Okta does,
+// handing each resource to fn as it arrives, so memory stays bounded by one page.
+func (c *Client) List(ctx context.Context, resource string, filter string, fn func(json.RawMessage) error) error {
+	start := 1
+	for {
+		q := url.Values{}
+		if filter != "" {
+			q.Set("filter", filter)
+		}
+		q.Set("startIndex", strconv.Itoa(start))
+		q.Set("count", strconv.Itoa(PageSize))
+		resp, err := c.Do(ctx, http.MethodGet, resource+"?"+q.Encode(), nil, nil)
+		if err != nil {
+			return err
+		}
+		if filter != "" && resp.Status == http.StatusNotFound {
+			return nil // Okta accepts 404 for "no match"
+		}
+		if resp.Status != http.StatusOK {
+			return &StatusError{Method: http.MethodGet, Path: resource, Got: resp.Status, Want: []int{200}, Body: snippet(resp.Body)}
+		}
+		var page ListResponse
+		if err := resp.JSON(&page); err != nil {
+			return fmt.Errorf("GET %s: %w", resource, err)
+		}
+		for _, r := range page.Resources {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		start += len(page.Resources)
+		if len(page.Resources) == 0 || start > page.TotalResults {
+			return nil
+		}
+	}
+}
+
+// StatusError is an answer with a status the identity provider does not expect: the target
+// failed Okta's traffic.
+type StatusError struct {
+	Step   string
+	Method string
+	Path   string
+	Want   []int
+	Got    int
+	Body   string
+}
+
+func (e *StatusError) Error() string {
+	want := make([]string, len(e.Want))
+	for i, w := range e.Want {
+		want[i] = strconv.Itoa(w)
+	}
+	where := ""
+	if e.Step != "" {
+		where = e.Step + ": "
+	}
+	return fmt.Sprintf("%s%s %s answered %d, Okta expects %s; body %s", where, e.Method, e.Path, e.Got, strings.Join(want, " or "), e.Body)
+}

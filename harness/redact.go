@@ -1,0 +1,66 @@
+package harness
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Redacted replaces every secret the harness writes anywhere.
+const Redacted = "[REDACTED]"
+
+var bearerRE = regexp.MustCompile(`(?i)(bearer|basic|token)(\s+|=|:\s*)[A-Za-z0-9._~+/=\-]{6,}`)
+
+// Redact removes the given secrets, and anything that looks like a bearer or basic credential,
+// from s. Every string the harness writes to a log, a recording or a report passes through it.
+func Redact(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, Redacted)
+		}
+	}
+	return bearerRE.ReplaceAllString(s, "${1}${2}"+Redacted)
+}
+
+// RedactHeader returns a copy of h with Authorization, cookies and API-key headers redacted.
+func RedactHeader(h http.Header, secrets ...string) http.Header {
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key", "Api-Key", "X-Auth-Token":
+			out[k] = []string{Redacted}
+		default:
+			cp := make([]string, len(vs))
+			for i, v := range vs {
+				cp[i] = Redact(v, secrets...)
+			}
+			out[k] = cp
+		}
+	}
+	return out
+}
+
+// RedactURL hides user info and token-like query values in a URL.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Redact(raw)
+	}
+	if u.User != nil {
+		u.User = url.User(Redacted)
+	}
+	q := u.Query()
+	changed := false
+	for k := range q {
+		lk := strings.ToLower(k)
+		if strings.Contains(lk, "token") || strings.Contains(lk, "key") || strings.Contains(lk, "secret") || lk == "password" {
+			q.Set(k, Redacted)
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}

@@ -1,0 +1,161 @@
+package scenario
+
+import (
+	"strings"
+	"testing"
+)
+
+const good = `version: 1
+name: ok
+source: test
+org:
+  users:
+    - {key: bob, userName: bob@partner.example, givenName: Bob, familyName: Brown}
+  groups:
+    - {key: g, members: [bob]}
+provision:
+  - okta: provision
+forceSync:
+  - forEach: users
+    steps:
+      - method: GET
+        path: /Users/{{user.id}}
+        capture: {bobBody: "$.emails[0].value"}
+      - method: PUT
+        path: /Users/{{users.bob.id}}
+        echo: true
+        profile: true
+        body: {emails: [{value: "{{user.email | title}}", primary: true}], note: "{{bobBody}}"}
+        expect: [200]
+`
+
+func TestParseGood(t *testing.T) {
+	sc, err := Parse("good.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Name != "ok" || len(sc.Org.Users) != 1 || sc.Org.Groups[0].DisplayName != "g" || len(sc.ForceSync[0].Steps) != 2 {
+		t.Fatalf("parsed wrong: %+v", sc)
+	}
+	put := sc.ForceSync[0].Steps[1]
+	if !put.Echo || !put.Profile || put.Pos.Line != 17 || put.Pos.Col != 9 {
+		t.Fatalf("PUT step: %+v", put)
+	}
+}
+
+func TestParseErrorsHaveFileLineColumn(t *testing.T) {
+	cases := []struct {
+		name, edit, want string
+	}{
+		{"invalid yaml", "forceSync:\n  - [", "bad.yaml:"},
+		{"unknown key", "forceSync:\n  - method: GET\n    path: /Users\n    bogus: 1\n", "bad.yaml:14:5: unknown key \"bogus\""},
+		{"bad method", "forceSync:\n  - method: FETCH\n    path: /Users\n", "bad.yaml:12:13: method \"FETCH\" is not one of"},
+		{"path without slash", "forceSync:\n  - method: GET\n    path: Users\n", "bad.yaml:12:5: path \"Users\" must start with /"},
+		{"unknown variable", "forceSync:\n  - method: GET\n    path: /Users/{{nope}}\n", "bad.yaml:13:11: {{nope}}: unknown variable"},
+		{"user outside loop", "forceSync:\n  - method: GET\n    path: /Users/{{user.id}}\n", "only known inside forEach: users"},
+		{"unknown user key", "forceSync:\n  - method: GET\n    path: /Users/{{users.zed.id}}\n", "no org user has key \"zed\""},
+		{"bad capture", "forceSync:\n  - method: GET\n    path: /Users\n    capture: {x: id}\n", "bad.yaml:14:18: capture \"x\""},
+		{"forEach without steps", "forceSync:\n  - forEach: users\n", "a forEach step needs steps:"},
+		{"bad forEach", "forceSync:\n  - forEach: people\n    steps: []\n", "forEach must be users, groups or a list of keys"},
+		{"unknown macro", "forceSync:\n  - okta: teleport\n", "unknown okta macro \"teleport\""},
+		{"bad template", "forceSync:\n  - method: GET\n    path: /Users/{{user.id\n", "{{ without }}"},
+		{"bad filter", "forceSync:\n  - forEach: users\n    steps:\n      - {method: GET, path: \"/Users/{{user.id | shout}}\"}\n", "unknown filter \"shout\""},
+		{"bad expect", "forceSync:\n  - method: GET\n    path: /Users\n    expect: [abc]\n", "expect must be an integer"},
+		{"empty forceSync", "forceSync: []\n", "forceSync has no steps"},
+		{"profile outside loop", "forceSync:\n  - method: PUT\n    path: /Users/1\n    profile: true\n", "profile: needs a user"},
+		{"echo on GET", "forceSync:\n  - method: GET\n    path: /Users/1\n    echo: true\n", "echo: only makes sense"},
+	}
+	head := good[:strings.Index(good, "forceSync:")]
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("bad.yaml", []byte(head+c.edit))
+			if err == nil {
+				t.Fatalf("no error for:\n%s", c.edit)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %q does not contain %q", err, c.want)
+			}
+			if !strings.HasPrefix(err.Error(), "bad.yaml:") {
+				t.Fatalf("error %q is not placed in its file", err)
+			}
+		})
+	}
+}
+
+func TestParseTopLevelErrors(t *testing.T) {
+	cases := map[string]string{
+		"": "empty scenario file",
+		"version: 2\nname: x\nsource: s\nforceSync: [{okta: listUsers}]\n":        "unsupported scenario version 2",
+		"name: x\nsource: s\nforceSync: [{okta: listUsers}]\n":                    "missing key \"version\"",
+		"version: 1\nsource: s\nforceSync: [{okta: listUsers}]\n":                 "missing key \"name\"",
+		"version: 1\nname: x\nforceSync: [{okta: listUsers}]\n":                   "missing key \"source\"",
+		"version: 1\nname: x\nsource: s\n":                                        "missing key \"forceSync\"",
+		"version: 1\nname: Bad Name\nsource: s\nforceSync: [{okta: listUsers}]\n": "must be lower-case",
+		"- a\n- b\n": "the scenario must be a mapping",
+		"version: 1\nname: x\nsource: s\norg: {users: [{key: a, userName: a@x.example}, {key: a, userName: A@x.example}]}\nforceSync: [{okta: listUsers}]\n": "user key \"a\" is used twice",
+		"version: 1\nname: x\nsource: s\norg: {groups: [{key: g, members: [ghost]}]}\nforceSync: [{okta: listUsers}]\n":                                      "member \"ghost\" is not an org user key",
+	}
+	for in, want := range cases {
+		_, err := Parse("t.yaml", []byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("input %q: error %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestTemplateValueAndFilters(t *testing.T) {
+	look := func(ref []string) (any, error) {
+		switch strings.Join(ref, ".") {
+		case "user.email":
+			return "bob@partner.example", nil
+		case "group.members":
+			return []any{map[string]any{"value": "1"}}, nil
+		}
+		return nil, nil
+	}
+	v, err := Render(map[string]any{"m": "{{group.members}}", "e": "{{user.email | title}}", "q": "{{user.email|url}}"}, look)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := v.(map[string]any)
+	if _, ok := m["m"].([]any); !ok {
+		t.Errorf("a lone placeholder keeps structure: %#v", m["m"])
+	}
+	if m["e"] != "Bob@Partner.Example" || m["q"] != "bob%40partner.example" {
+		t.Errorf("filters: %#v", m)
+	}
+}
+
+func TestJSONPath(t *testing.T) {
+	doc := map[string]any{"Resources": []any{map[string]any{"id": "x", "a.b": 1}}}
+	for path, want := range map[string]any{"$.Resources[0].id": "x", "$.Resources[0]['a.b']": 1} {
+		p, err := ParseJSONPath(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := p.Get(doc); !ok || got != want {
+			t.Errorf("%s = %v, want %v", path, got, want)
+		}
+	}
+	for _, bad := range []string{"id", "$.", "$[x]", "$[0", "$x"} {
+		if _, err := ParseJSONPath(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte("version: 1\nname: x\nsource: s\nforceSync: [{okta: listUsers}]\n"))
+	f.Add([]byte("a: [\n"))
+	f.Add([]byte("*x"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sc, err := Parse("fuzz.yaml", b)
+		if err == nil && sc == nil {
+			t.Fatal("nil scenario without error")
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "fuzz.yaml") {
+			t.Fatalf("error not placed in its file: %v", err)
+		}
+	})
+}

@@ -1,0 +1,177 @@
+// Package scenario defines scimreplay's recorded-traffic format: a versioned YAML file naming
+// where its shapes come from, the org it needs, and the phases of traffic an identity provider
+// sends (provision, forceSync, verify). The format is documented in scenarios/README.md.
+package scenario
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// Version is the scenario format version this package reads.
+const Version = 1
+
+// Scenario is one recorded exchange sequence under test.
+type Scenario struct {
+	File        string
+	Version     int
+	Name        string
+	Title       string
+	Description string
+	Source      string
+	Labels      []string
+	// Repeat replays the forceSync phase this many times (idempotency); default 1.
+	Repeat    int
+	Org       Org
+	Provision []Step
+	ForceSync []Step
+	Verify    []Step
+}
+
+// Org is the identity provider's side: its users, groups and memberships.
+type Org struct {
+	Users  []User
+	Groups []Group
+}
+
+// User is an Okta user assigned to the app.
+type User struct {
+	Key         string
+	UserName    string
+	Email       string
+	GivenName   string
+	FamilyName  string
+	DisplayName string
+	ExternalID  string
+	Locale      string
+	Active      bool
+	Pos         Pos
+}
+
+// Group is an Okta pushed group.
+type Group struct {
+	Key         string
+	DisplayName string
+	Members     []string // user keys
+	Pos         Pos
+}
+
+// Step is one HTTP exchange, a loop over org users or groups, or an Okta macro.
+type Step struct {
+	Name    string
+	Method  string
+	Path    string   // relative to the SCIM base path; may hold a query string
+	Query   []KV     // added to the path's query, in order
+	Headers []KV     // on top of Okta's
+	Body    any      // decoded YAML: maps, lists, scalars; strings are templates
+	HasBody bool     // a body was given (even null)
+	Echo    bool     // start the body from the last GET response of the same path
+	Profile bool     // lay the org user's Okta app profile over the body
+	Expect  []int    // accepted statuses; empty means any 2xx
+	Capture []KV     // variable name → JSON path ($.id, $.Resources[0].id)
+	ForEach string   // "users", "groups" or "" ; see Keys
+	Keys    []string // forEach over these org keys (users or groups, per ForEach)
+	Steps   []Step   // the loop body
+	Okta    string   // a macro: provision, listUsers, listGroups
+	Pos     Pos
+}
+
+// KV is an ordered key/value pair.
+type KV struct {
+	Key, Value string
+}
+
+// Pos is where something stands in its file.
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+func (p Pos) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// Error is a problem in a scenario file, with its place.
+type Error struct {
+	Pos Pos
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Macros are the Okta operations a step may name with `okta:`.
+var Macros = map[string]string{
+	"provision":  "Okta's initial push of the org: lookup by userName, POST each user, POST each group, then the rename+add membership PATCH",
+	"listUsers":  "GET /Users?startIndex=1&count=100 and the following pages until totalResults",
+	"listGroups": "GET /Groups?startIndex=1&count=100 and the following pages until totalResults",
+}
+
+// OktaID is the Okta user id (`00u…`, 20 characters) Okta would send as externalId for a key,
+// derived deterministically so a scenario replays the same way every time.
+func OktaID(key string) string {
+	sum := sha1.Sum([]byte(key))
+	return "00u" + hex.EncodeToString(sum[:])[:17]
+}
+
+// PrimaryEmail is the user's email (its userName when none is given).
+func (u User) PrimaryEmail() string {
+	if u.Email != "" {
+		return u.Email
+	}
+	return u.UserName
+}
+
+// Profile is the Okta app-user profile as Okta's SCIM client sends it in a POST or PUT body.
+func (u User) Profile() map[string]any {
+	display := u.DisplayName
+	if display == "" {
+		display = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+	}
+	locale := u.Locale
+	if locale == "" {
+		locale = "en-US"
+	}
+	ext := u.ExternalID
+	if ext == "" {
+		ext = OktaID(u.Key)
+	}
+	return map[string]any{
+		"schemas":  []any{"urn:ietf:params:scim:schemas:core:2.0:User"},
+		"userName": u.UserName,
+		"name": map[string]any{
+			"givenName":  u.GivenName,
+			"familyName": u.FamilyName,
+		},
+		"emails":      []any{map[string]any{"primary": true, "value": u.PrimaryEmail(), "type": "work"}},
+		"displayName": display,
+		"locale":      locale,
+		"externalId":  ext,
+		"groups":      []any{},
+		"active":      u.Active,
+	}
+}
+
+// UserByKey finds an org user.
+func (o Org) UserByKey(key string) (User, bool) {
+	for _, u := range o.Users {
+		if u.Key == key {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
+// GroupByKey finds an org group.
+func (o Org) GroupByKey(key string) (Group, bool) {
+	for _, g := range o.Groups {
+		if g.Key == key {
+			return g, true
+		}
+	}
+	return Group{}, false
+}

@@ -1,0 +1,313 @@
+// Package harness is the library behind scimreplay: it describes and starts SCIM targets, talks
+// to them as an identity provider does, snapshots the state a force sync must not move, and says
+// in words what moved. It has no Ginkgo dependency, so a SCIM server team can use it from any
+// test framework; the Gomega matchers live in harness/matchers.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
+)
+
+// Defaults applied by Run to a TargetSpec that leaves a field empty.
+const (
+	DefaultPort           = 8080
+	DefaultBasePath       = "/scim/v2"
+	DefaultStartupTimeout = 60 * time.Second
+	// LabelRun is the Docker label that carries a run's id on every container it starts, so
+	// that a run (or a later sweep) can find and remove what it left.
+	LabelRun = "io.scimreplay.run"
+)
+
+// TargetSpec describes a SCIM server under test as data: where it comes from (an image, a
+// Dockerfile directory or a URL of a server already running), how to reach its SCIM API, and
+// how to read the state a force sync must preserve (link and audit probes).
+type TargetSpec struct {
+	// Name is how reports name the target; defaults to the image, directory or URL.
+	Name string `yaml:"name"`
+
+	Image      string `yaml:"image"`      // an image present locally
+	Dockerfile string `yaml:"dockerfile"` // a build context directory holding a Dockerfile
+	// ImageTag is the fixed repo:tag a Dockerfile target is built as (never a random tag).
+	ImageTag string `yaml:"imageTag"`
+	URL      string `yaml:"url"` // a server already running: no container is started
+
+	Port           int               `yaml:"port"`
+	BasePath       string            `yaml:"basePath"`
+	Token          string            `yaml:"token"`
+	Env            map[string]string `yaml:"env"` // values may hold {{token}}
+	Cmd            []string          `yaml:"cmd"`
+	ReadyPath      string            `yaml:"ready"` // any 2xx or 401 means up
+	StartupTimeout time.Duration     `yaml:"startupTimeout"`
+
+	// VerifiedDomains make a user managed; users on other domains are unmanaged.
+	VerifiedDomains []string   `yaml:"verifiedDomains"`
+	LinkProbe       LinkProbe  `yaml:"linkProbe"`
+	AuditProbe      AuditProbe `yaml:"auditProbe"`
+
+	// Labels are added to the container (the run label among them).
+	Labels map[string]string `yaml:"-"`
+}
+
+// LinkProbe says where a target shows the account a SCIM user is linked to. Attribute is a
+// User attribute path (a schema URN prefix is allowed); Path is an HTTP path of the target that
+// answers JSON, read at the JSON Pointer; a Path holding {{id}} is asked once per user, one
+// without it once, its pointer naming an object from user id to account.
+type LinkProbe struct {
+	Attribute string `yaml:"attribute"`
+	Path      string `yaml:"path"`
+	Pointer   string `yaml:"pointer"`
+}
+
+// Enabled reports whether the probe is configured.
+func (p LinkProbe) Enabled() bool { return p.Attribute != "" || p.Path != "" }
+
+// AuditProbe says where a target writes its audit log and which lines are unlink events.
+type AuditProbe struct {
+	Path    string `yaml:"path"`
+	Pattern string `yaml:"pattern"` // a regular expression
+}
+
+// Enabled reports whether the probe is configured.
+func (p AuditProbe) Enabled() bool { return p.Path != "" && p.Pattern != "" }
+
+// WithDefaults returns the spec with every empty field given its default.
+func (s TargetSpec) WithDefaults() TargetSpec {
+	if s.Port == 0 {
+		s.Port = DefaultPort
+	}
+	if s.BasePath == "" {
+		s.BasePath = DefaultBasePath
+	}
+	s.BasePath = "/" + strings.Trim(s.BasePath, "/")
+	if s.ReadyPath == "" {
+		s.ReadyPath = s.BasePath + "/ServiceProviderConfig"
+	}
+	if s.StartupTimeout == 0 {
+		s.StartupTimeout = DefaultStartupTimeout
+	}
+	if s.Name == "" {
+		switch {
+		case s.Image != "":
+			s.Name = s.Image
+		case s.Dockerfile != "":
+			s.Name = s.Dockerfile
+		default:
+			s.Name = RedactURL(s.URL)
+		}
+	}
+	return s
+}
+
+// Validate checks that the spec names exactly one source and sane values.
+func (s TargetSpec) Validate() error {
+	n := 0
+	for _, v := range []string{s.Image, s.Dockerfile, s.URL} {
+		if v != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return errors.New("a target needs exactly one of image, dockerfile or url")
+	}
+	if s.URL != "" {
+		u, err := url.Parse(s.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("target url %q is not an http(s) URL", RedactURL(s.URL))
+		}
+	}
+	if s.Port < 0 || s.Port > 65535 {
+		return fmt.Errorf("target port %d is out of range", s.Port)
+	}
+	if s.StartupTimeout < 0 {
+		return errors.New("startup timeout must not be negative")
+	}
+	return nil
+}
+
+// Managed reports whether an email is on one of the spec's verified domains.
+func (s TargetSpec) Managed(email string) bool {
+	_, domain, ok := strings.Cut(strings.ToLower(strings.TrimSpace(email)), "@")
+	if !ok {
+		return false
+	}
+	for _, d := range s.VerifiedDomains {
+		if strings.EqualFold(strings.TrimSpace(d), domain) {
+			return true
+		}
+	}
+	return false
+}
+
+// Target is a started (or given) SCIM server.
+type Target struct {
+	Spec      TargetSpec
+	Container testcontainers.Container // nil for a URL target
+}
+
+// Run starts the target a spec describes and waits until it answers on its ready path. For a
+// URL target it only checks that the server answers. Like the testcontainers modules it returns
+// the Target even with an error, so the caller can always Terminate it; caller options are
+// applied last and win.
+func Run(ctx context.Context, spec TargetSpec, opts ...testcontainers.ContainerCustomizer) (*Target, error) {
+	spec = spec.WithDefaults()
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("run target: %w", err)
+	}
+	t := &Target{Spec: spec}
+	if spec.URL != "" {
+		if err := waitURL(ctx, spec); err != nil {
+			return t, fmt.Errorf("run target: %w", err)
+		}
+		return t, nil
+	}
+	port := strconv.Itoa(spec.Port) + "/tcp"
+	env := map[string]string{}
+	for k, v := range spec.Env {
+		env[k] = strings.ReplaceAll(v, "{{token}}", spec.Token)
+	}
+	ready := wait.ForHTTP(spec.ReadyPath).WithPort(port).
+		WithStatusCodeMatcher(func(status int) bool { return status/100 == 2 || status == http.StatusUnauthorized }).
+		WithStartupTimeout(spec.StartupTimeout)
+	defaults := []testcontainers.ContainerCustomizer{
+		testcontainers.WithExposedPorts(port),
+		testcontainers.WithEnv(env),
+		testcontainers.WithLabels(spec.Labels),
+		testcontainers.WithWaitStrategyAndDeadline(spec.StartupTimeout, ready),
+	}
+	img := spec.Image
+	if spec.Dockerfile != "" {
+		tag, err := BuildImage(ctx, spec.Dockerfile, spec.ImageTag)
+		if err != nil {
+			return t, fmt.Errorf("run target: %w", err)
+		}
+		img = tag
+	}
+	if len(spec.Cmd) > 0 {
+		defaults = append(defaults, testcontainers.WithCmd(spec.Cmd...))
+	}
+	c, err := testcontainers.Run(ctx, img, append(defaults, opts...)...)
+	if c != nil {
+		t.Container = c
+	}
+	if err != nil {
+		return t, fmt.Errorf("run target %s: %w", spec.Name, err)
+	}
+	return t, nil
+}
+
+// DefaultImageTag is the fixed repo:tag a Dockerfile directory is built as when the spec names
+// none: the same directory always gets the same tag, so images are reused and found.
+func DefaultImageTag(dir string) string {
+	name := strings.ToLower(strings.Trim(strings.ReplaceAll(dir, string('/'), "-"), "-."))
+	var b strings.Builder
+	for _, r := range name {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' || r == '_' || r == '.' {
+			b.WriteRune(r)
+		}
+	}
+	s := strings.Trim(b.String(), "-._")
+	if s == "" {
+		s = "target"
+	}
+	return "scimreplay-target/" + s + ":local"
+}
+
+// BaseURL is the URL of the target's SCIM API (base path included), computed from the running
+// container each time, never cached.
+func (t *Target) BaseURL(ctx context.Context) (string, error) {
+	root, err := t.RootURL(ctx)
+	if err != nil {
+		return "", err
+	}
+	return root + t.Spec.BasePath, nil
+}
+
+// RootURL is the target's scheme://host:port (or its URL's origin), for non-SCIM paths such as
+// probes.
+func (t *Target) RootURL(ctx context.Context) (string, error) {
+	if t.Container == nil {
+		return strings.TrimSuffix(t.Spec.URL, "/"), nil
+	}
+	ep, err := t.Container.PortEndpoint(ctx, strconv.Itoa(t.Spec.Port)+"/tcp", "http")
+	if err != nil {
+		return "", fmt.Errorf("target endpoint: %w", err)
+	}
+	return ep, nil
+}
+
+// Client returns a SCIM client for the target with Okta's headers and the spec's token.
+func (t *Target) Client(ctx context.Context) (*Client, error) {
+	base, err := t.BaseURL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	root, err := t.RootURL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := NewClient(base, t.Spec.Token)
+	c.RootURL = root
+	return c, nil
+}
+
+// Logs returns the container's output with the token redacted ("" for a URL target).
+func (t *Target) Logs(ctx context.Context) (string, error) {
+	if t == nil || t.Container == nil {
+		return "", nil
+	}
+	rc, err := t.Container.Logs(ctx)
+	if err != nil {
+		return "", fmt.Errorf("target logs: %w", err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("target logs: %w", err)
+	}
+	return Redact(string(b), t.Spec.Token), nil
+}
+
+// Terminate stops and removes the container, if any. It is safe on a nil Target.
+func (t *Target) Terminate(ctx context.Context) error {
+	if t == nil || t.Container == nil {
+		return nil
+	}
+	return testcontainers.TerminateContainer(t.Container, testcontainers.StopContext(ctx), testcontainers.RemoveVolumes())
+}
+
+func waitURL(ctx context.Context, spec TargetSpec) error {
+	ready := strings.TrimSuffix(spec.URL, "/") + spec.ReadyPath
+	ctx, cancel := context.WithTimeout(ctx, spec.StartupTimeout)
+	defer cancel()
+	var last error
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ready, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			resp.Body.Close()
+			if resp.StatusCode/100 == 2 || resp.StatusCode == http.StatusUnauthorized {
+				return nil
+			}
+			last = fmt.Errorf("GET %s answered %d", RedactURL(ready), resp.StatusCode)
+		} else {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("target %s not ready after %s: %v", RedactURL(spec.URL), spec.StartupTimeout, last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
