@@ -1,0 +1,67 @@
+package directory
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// UnlinkAuditPattern is the part of the unlink audit message that the
+// harness looks for, as in Atlassian's audit log.
+const UnlinkAuditPattern = "unlinked any associated atlassian account"
+
+// Audit event types.
+const (
+	EventLink           = "link"
+	EventUnlink         = "unlink"
+	EventMemberAdd      = "member-add"
+	EventMemberRemove   = "member-remove"
+	EventUserCreate     = "user-create"
+	EventUserDeactivate = "user-deactivate"
+	EventUserReactivate = "user-reactivate"
+)
+
+// Event is one line of the audit log served at GET /admin/audit.
+type Event struct {
+	Time      string `json:"time"`
+	Type      string `json:"type"`
+	UserID    string `json:"userId,omitempty"`
+	GroupID   string `json:"groupId,omitempty"`
+	AccountID string `json:"accountId,omitempty"`
+	Message   string `json:"message"`
+}
+
+func unlinkMessage(userID, email string) string {
+	return fmt.Sprintf("Email update to unmanaged user with ID %s, primary email %s, %s.", userID, email, UnlinkAuditPattern)
+}
+
+func (d *Directory) record(e Event) {
+	e.Time = d.timestamp().Format(time.RFC3339Nano)
+	d.st.audit = append(d.st.audit, e)
+}
+
+func (d *Directory) serveAudit(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeError(w, methodNotAllowed(r, http.MethodGet))
+		return
+	}
+	d.mu.Lock()
+	events := append([]Event{}, d.st.audit...)
+	d.mu.Unlock()
+	writeJSON(w, http.StatusOK, jsonMediaType, struct {
+		Events []Event `json:"events"`
+	}{events})
+}
+
+// serveReset drops every user, group and audit event; accounts go back to
+// the seeds.
+func (d *Directory) serveReset(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeError(w, methodNotAllowed(r, http.MethodPost))
+		return
+	}
+	d.mu.Lock()
+	d.st = newStore(d.seeds)
+	d.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}

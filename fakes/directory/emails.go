@@ -1,0 +1,100 @@
+package directory
+
+import "strings"
+
+// Email handling is where the re-sync bugs live, so it is kept in one place.
+//
+// The account email of a user is its primary email: the value flagged
+// primary, else the first one; a user without emails falls back to its
+// userName (Atlassian's userName is the email). Emails are compared
+// case-insensitively after trimming; order, display and type do not matter.
+
+func emailList(attrs map[string]any) []any {
+	l, _ := attrs["emails"].([]any)
+	return l
+}
+
+func emailValue(e any) string {
+	m, _ := e.(map[string]any)
+	s, _ := m["value"].(string)
+	return strings.TrimSpace(s)
+}
+
+// primaryEmail returns the value flagged primary, else the first value.
+func primaryEmail(list []any) string {
+	for _, e := range list {
+		if isPrimary(e) {
+			return emailValue(e)
+		}
+	}
+	if len(list) > 0 {
+		return emailValue(list[0])
+	}
+	return ""
+}
+
+func accountEmail(attrs map[string]any) string {
+	if p := primaryEmail(emailList(attrs)); p != "" {
+		return p
+	}
+	s, _ := attrs["userName"].(string)
+	return strings.TrimSpace(s)
+}
+
+// sameEmail compares two emails the way the directory is configured to:
+// case-insensitively, or exactly under the email-case-sensitive fault.
+func (d *Directory) sameEmail(a, b string, faulty bool) bool {
+	if faulty && d.faults.on(faultEmailCaseSensitive) {
+		return a == b
+	}
+	return strings.EqualFold(a, b)
+}
+
+// settlePrimary marks exactly one email primary in attrs before they are
+// stored. With a primary flag given, the first flagged value wins. With none,
+// the stored primary keeps its flag if it is still among the values (a
+// re-push without flags is not an email change), else the first value gets
+// it. Under primary-flag-lost (faulty set), flags are dropped and the first
+// value becomes primary, as the broken servers do.
+func (d *Directory) settlePrimary(attrs map[string]any, storedPrimary string, faulty bool) {
+	list := emailList(attrs)
+	if len(list) == 0 {
+		return
+	}
+	winner := -1
+	if faulty && d.faults.on(faultPrimaryFlagLost) {
+		winner = 0
+	} else {
+		for i, e := range list {
+			if isPrimary(e) {
+				winner = i
+				break
+			}
+		}
+		if winner < 0 && storedPrimary != "" {
+			for i, e := range list {
+				if strings.EqualFold(emailValue(e), storedPrimary) {
+					winner = i
+					break
+				}
+			}
+		}
+		if winner < 0 {
+			winner = 0
+		}
+	}
+	out := make([]any, len(list))
+	for i, e := range list {
+		m := mergeMaps(e.(map[string]any), nil)
+		switch {
+		case i == winner:
+			m["primary"] = true
+		case faulty && d.faults.on(faultPrimaryFlagLost):
+			delete(m, "primary")
+		case m["primary"] == true:
+			m["primary"] = false
+		}
+		out[i] = m
+	}
+	attrs["emails"] = out
+}

@@ -1,0 +1,109 @@
+package directory
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Fault is one entry of the fault catalogue: a re-sync defect that real SCIM
+// servers have shipped, which the directory can be told to reproduce.
+type Fault struct {
+	Name        string
+	Description string
+}
+
+// Fault mode names, exactly as in the re-sync bug catalogue.
+const (
+	faultAccess1003            = "access-1003"
+	faultEmailCaseSensitive    = "email-case-sensitive"
+	faultLookupCaseSensitive   = "lookup-case-sensitive"
+	faultPrimaryFlagLost       = "primary-flag-lost"
+	faultPutGroupsClears       = "put-groups-clears"
+	faultPutReissuesID         = "put-reissues-id"
+	faultRenameWipesMembers    = "rename-wipes-members"
+	faultAddAsReplace          = "add-as-replace"
+	faultFilteredRemoveAll     = "filtered-remove-all"
+	faultFilteredRemoveIgnored = "filtered-remove-ignored"
+	faultEmptyReplaceIgnored   = "empty-replace-ignored"
+	faultReaddDuplicates       = "readd-duplicates"
+	faultGroupPutDropsMembers  = "group-put-drops-members"
+	faultReactivateConflict    = "reactivate-conflict"
+)
+
+var catalogue = []Fault{
+	{faultAccess1003, "any PUT/PATCH carrying emails for an unmanaged user counts as an email change: unlinked, removed from groups, audit line written"},
+	{faultEmailCaseSensitive, "emails compared case-sensitively, so a case-only change is an email change (unlinks an unmanaged user)"},
+	{faultLookupCaseSensitive, "userName filters and uniqueness are case-sensitive, so the IdP's lookup misses and it creates a duplicate user"},
+	{faultPrimaryFlagLost, "re-pushed emails lose their primary flag: the first email becomes primary and a moved primary is an email change"},
+	{faultPutGroupsClears, "PUT /Users honours the read-only groups attribute, so Okta's groups: [] removes the user from every group"},
+	{faultPutReissuesID, "PUT /Users recreates the user: new id, account link and group memberships gone"},
+	{faultRenameWipesMembers, "a pathless group replace {id, displayName} is applied as a full replace and empties members"},
+	{faultAddAsReplace, "PATCH add path=members replaces the member list instead of adding to it"},
+	{faultFilteredRemoveAll, "PATCH remove members[value eq \"x\"] removes every member"},
+	{faultFilteredRemoveIgnored, "PATCH remove members[value eq \"x\"] answers 200 and changes nothing"},
+	{faultEmptyReplaceIgnored, "PATCH replace members [] is ignored, so stale memberships stay"},
+	{faultReaddDuplicates, "adding a member that is already there stores it twice"},
+	{faultGroupPutDropsMembers, "PUT /Groups with members answers 200 but stores no members"},
+	{faultReactivateConflict, "re-POST of a deactivated user with the same externalId gets 409 instead of restoring it"},
+}
+
+// Faults returns the whole fault catalogue, in the order of the re-sync bug
+// catalogue, each with a one-line description.
+func Faults() []Fault {
+	return append([]Fault(nil), catalogue...)
+}
+
+func faultNames() []string {
+	names := make([]string, len(catalogue))
+	for i, f := range catalogue {
+		names[i] = f.Name
+	}
+	return names
+}
+
+func knownFault(name string) bool {
+	for _, f := range catalogue {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func unknownFaultError(name string) error {
+	return fmt.Errorf("unknown fault %q (valid: %s)", name, strings.Join(faultNames(), ", "))
+}
+
+// ParseFaults splits a comma-separated list of fault names ("a,b"). An empty
+// string gives nil; an unknown name is an error that lists the valid names.
+// Surrounding blanks are trimmed and empty items skipped.
+func ParseFaults(s string) ([]string, error) {
+	var names []string
+	for item := range strings.SplitSeq(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !knownFault(item) {
+			return nil, unknownFaultError(item)
+		}
+		names = append(names, item)
+	}
+	return names, nil
+}
+
+// faultSet is the set of fault modes switched on for one directory.
+type faultSet map[string]bool
+
+func newFaultSet(names []string) (faultSet, error) {
+	fs := faultSet{}
+	for _, n := range names {
+		if !knownFault(n) {
+			return nil, unknownFaultError(n)
+		}
+		fs[n] = true
+	}
+	return fs, nil
+}
+
+func (fs faultSet) on(name string) bool { return fs[name] }

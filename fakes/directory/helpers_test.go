@@ -1,0 +1,217 @@
+package directory
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+const testToken = "s3cret"
+
+// harness is a directory behind an httptest server plus a small client.
+type harness struct {
+	t   *testing.T
+	d   *Directory
+	srv *httptest.Server
+}
+
+func newHarness(t *testing.T, faults ...string) *harness {
+	t.Helper()
+	return newHarnessConfig(t, Config{
+		Token:           testToken,
+		VerifiedDomains: []string{"acme.example"},
+		SeedAccounts:    []Account{{ID: "acct-7", Email: "bob@partner.example"}},
+		Faults:          faults,
+	})
+}
+
+func newHarnessConfig(t *testing.T, cfg Config) *harness {
+	t.Helper()
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	srv := httptest.NewServer(d)
+	t.Cleanup(srv.Close)
+	return &harness{t: t, d: d, srv: srv}
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+// do sends a request with the bearer token; body may be nil, a string (sent
+// as is) or anything JSON-encodable. Extra headers come as "Name: value".
+func (h *harness) do(method, path string, body any, headers ...string) reply {
+	h.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			h.t.Fatalf("encode body: %v", err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, rd)
+	if err != nil {
+		h.t.Fatalf("new request: %v", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/scim+json; charset=utf-8")
+	}
+	for _, hv := range headers {
+		k, v, _ := strings.Cut(hv, ":")
+		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatalf("read body: %v", err)
+	}
+	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &r.body); err != nil {
+			h.t.Fatalf("%s %s: body is not a JSON object: %v: %s", method, path, err, raw)
+		}
+	}
+	return r
+}
+
+// must sends a request and fails the test unless the status is want.
+func (h *harness) must(want int, method, path string, body any, headers ...string) reply {
+	h.t.Helper()
+	r := h.do(method, path, body, headers...)
+	if r.status != want {
+		h.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.status, want, r.raw)
+	}
+	return r
+}
+
+func userBody(userName, email, externalID string) map[string]any {
+	return map[string]any{
+		"schemas":    []string{userSchema},
+		"userName":   userName,
+		"externalId": externalID,
+		"name":       map[string]any{"givenName": "G", "familyName": "F"},
+		"emails":     []any{map[string]any{"primary": true, "value": email, "type": "work"}},
+		"active":     true,
+		"groups":     []any{},
+	}
+}
+
+func (h *harness) createUser(email string) string {
+	h.t.Helper()
+	r := h.must(http.StatusCreated, "POST", "/scim/v2/Users", userBody(email, email, "00u-"+email))
+	return r.body["id"].(string)
+}
+
+func (h *harness) createGroup(name string, members ...string) string {
+	h.t.Helper()
+	ms := []any{}
+	for _, m := range members {
+		ms = append(ms, map[string]any{"value": m})
+	}
+	r := h.must(http.StatusCreated, "POST", "/scim/v2/Groups", map[string]any{
+		"schemas": []string{groupSchema}, "displayName": name, "members": ms,
+	})
+	return r.body["id"].(string)
+}
+
+func (h *harness) user(id string) map[string]any {
+	h.t.Helper()
+	return h.must(http.StatusOK, "GET", "/scim/v2/Users/"+id, nil).body
+}
+
+// memberIDs lists a group's member ids in order, duplicates included.
+func (h *harness) memberIDs(groupID string) []string {
+	h.t.Helper()
+	g := h.must(http.StatusOK, "GET", "/scim/v2/Groups/"+groupID, nil).body
+	var ids []string
+	ms, _ := g["members"].([]any)
+	for _, m := range ms {
+		ids = append(ids, m.(map[string]any)["value"].(string))
+	}
+	return ids
+}
+
+func (h *harness) audit() []Event {
+	h.t.Helper()
+	r := h.must(http.StatusOK, "GET", "/admin/audit", nil)
+	var out struct{ Events []Event }
+	if err := json.Unmarshal(r.raw, &out); err != nil {
+		h.t.Fatalf("decode audit: %v", err)
+	}
+	return out.Events
+}
+
+func (h *harness) unlinkEvents() []Event {
+	var out []Event
+	for _, e := range h.audit() {
+		if e.Type == EventUnlink {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// linkOf returns the user's linked account id, "" when unlinked.
+func linkOf(u map[string]any) string {
+	ext, _ := u[ExtensionSchema].(map[string]any)
+	s, _ := ext["atlassianAccountId"].(string)
+	return s
+}
+
+func patchBody(ops ...map[string]any) map[string]any {
+	list := make([]any, len(ops))
+	for i, o := range ops {
+		list[i] = o
+	}
+	return map[string]any{"schemas": []string{patchOpSchema}, "Operations": list}
+}
+
+func op(name, path string, value any) map[string]any {
+	m := map[string]any{"op": name}
+	if path != "" {
+		m["path"] = path
+	}
+	if value != nil {
+		m["value"] = value
+	}
+	return m
+}
+
+func members(ids ...string) []any {
+	out := []any{}
+	for _, id := range ids {
+		out = append(out, map[string]any{"value": id})
+	}
+	return out
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,456 @@
+package directory
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// updateKind says which request changes a user; faults only act on the
+// requests their catalogue row describes (PUT and PATCH).
+type updateKind int
+
+const (
+	updatePut updateKind = iota
+	updatePatch
+	updateRestore // Okta's re-POST of a deactivated user
+)
+
+func (d *Directory) userHandlers() resourceHandlers {
+	return resourceHandlers{
+		rs:      userResource,
+		exact:   d.faults.on(faultLookupCaseSensitive),
+		list:    d.listUsers,
+		create:  d.createUser,
+		get:     d.getUser,
+		replace: d.replaceUser,
+		patch:   d.patchUser,
+		delete:  d.deleteUser,
+	}
+}
+
+// userKey is the key of the userName index and uniqueness check: userName is
+// case-insensitive (RFC 7643 §4.1.1) except under lookup-case-sensitive.
+func (d *Directory) userKey(name string) string {
+	if d.faults.on(faultLookupCaseSensitive) {
+		return name
+	}
+	return strings.ToLower(name)
+}
+
+func validateUser(attrs map[string]any) error {
+	if name, _ := attrs["userName"].(string); strings.TrimSpace(name) == "" {
+		return badRequest(scimInvalidValue, "userName is required")
+	}
+	return nil
+}
+
+// userNode exposes a stored user, with its computed attributes, to filters.
+type userNode struct {
+	d    *Directory
+	u    *user
+	base string
+}
+
+func (n userNode) get(name string) any {
+	switch name {
+	case "id":
+		return n.u.id
+	case "meta":
+		return n.d.userMeta(n.u, n.base)
+	case "groups":
+		if gs := n.d.userGroups(n.u, n.base); gs != nil {
+			return gs
+		}
+		return nil
+	case ExtensionSchema:
+		if n.u.accountID == "" {
+			return nil
+		}
+		return map[string]any{"atlassianAccountId": n.u.accountID}
+	}
+	return n.u.attrs[name]
+}
+
+func resourceMeta(resourceType, location string, created, modified time.Time, version uint64) map[string]any {
+	return map[string]any{
+		"resourceType": resourceType,
+		"created":      formatTime(created),
+		"lastModified": formatTime(modified),
+		"location":     location,
+		"version":      etag(version),
+	}
+}
+
+func (d *Directory) userMeta(u *user, base string) map[string]any {
+	return resourceMeta("User", base+"/Users/"+u.id, u.created, u.modified, u.version)
+}
+
+// userGroups computes User.groups from group membership.
+func (d *Directory) userGroups(u *user, base string) []any {
+	gs := d.st.groupsOf(u.id)
+	if len(gs) == 0 {
+		return nil
+	}
+	out := make([]any, len(gs))
+	for i, g := range gs {
+		out[i] = map[string]any{
+			"value":   g.id,
+			"$ref":    base + "/Groups/" + g.id,
+			"display": g.displayName(),
+			"type":    "direct",
+		}
+	}
+	return out
+}
+
+func (d *Directory) renderUser(u *user, base string, proj projection) map[string]any {
+	out := make(map[string]any, len(u.attrs)+5)
+	var exts []string
+	for k, v := range u.attrs {
+		out[k] = v
+		if isURN(k) {
+			exts = append(exts, k)
+		}
+	}
+	slices.Sort(exts)
+	if u.accountID != "" {
+		out[ExtensionSchema] = map[string]any{"atlassianAccountId": u.accountID}
+		exts = append(exts, ExtensionSchema)
+	}
+	out["schemas"] = append([]string{userSchema}, exts...)
+	out["id"] = u.id
+	out["meta"] = d.userMeta(u, base)
+	if proj.wants("groups") {
+		if gs := d.userGroups(u, base); gs != nil {
+			out["groups"] = gs
+		}
+	}
+	return proj.apply(out)
+}
+
+// userResponse answers with one user (or no body under Prefer: return=minimal).
+func (d *Directory) userResponse(r *http.Request, u *user, status int) *response {
+	base := d.baseURL(r)
+	resp := &response{status: status, etag: etag(u.version)}
+	if status == http.StatusCreated {
+		resp.location = base + "/Users/" + u.id
+	}
+	if status == http.StatusOK && r.Method != http.MethodGet && wantsMinimal(r) {
+		resp.status = http.StatusNoContent
+		return resp
+	}
+	q := r.URL.Query()
+	resp.body = d.renderUser(u, base, newProjection(userResource, splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes"))))
+	return resp
+}
+
+func (d *Directory) findUser(id string) (*user, error) {
+	u := d.st.users[id]
+	if u == nil {
+		return nil, notFound("User %s not found", id)
+	}
+	return u, nil
+}
+
+func (d *Directory) listUsers(r *http.Request, q listQuery) (*response, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	base := d.baseURL(r)
+	candidates := d.st.userOrder
+	if attr, v, ok := eqLookup(q.expr, userResource); ok {
+		switch attr {
+		case "userName":
+			candidates = nil
+			if u := d.st.userByName[d.userKey(v)]; u != nil {
+				candidates = []*user{u}
+			}
+		case "id":
+			candidates = nil
+			if u := d.st.users[v]; u != nil {
+				candidates = []*user{u}
+			}
+		}
+	}
+	matched := candidates
+	if q.match != nil {
+		matched = make([]*user, 0, min(len(candidates), 64))
+		for _, u := range candidates {
+			if q.match(userNode{d: d, u: u, base: base}) {
+				matched = append(matched, u)
+			}
+		}
+	}
+	pg := page(matched, q)
+	resources := make([]any, len(pg))
+	for i, u := range pg {
+		resources[i] = d.renderUser(u, base, q.proj)
+	}
+	return newListResponse(len(matched), q, resources), nil
+}
+
+func (d *Directory) getUser(r *http.Request, id string) (*response, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.findUser(id)
+	if err != nil {
+		return nil, err
+	}
+	if notModified(r, etag(u.version)) {
+		return &response{status: http.StatusNotModified, etag: etag(u.version)}, nil
+	}
+	return d.userResponse(r, u, http.StatusOK), nil
+}
+
+// createUser answers POST /Users. A POST carrying the externalId of a
+// deactivated user restores that user (Okta's reactivation), keeping its id
+// and link.
+func (d *Directory) createUser(r *http.Request) (*response, error) {
+	body, err := readObject(r)
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := normalizeResource(userResource, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateUser(attrs); err != nil {
+		return nil, err
+	}
+	if _, ok := attrs["active"]; !ok {
+		attrs["active"] = true
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ext, _ := attrs["externalId"].(string); ext != "" {
+		if old := d.inactiveByExternalID(ext); old != nil {
+			if d.faults.on(faultReactivateConflict) {
+				return nil, conflict("a user with externalId %q already exists", ext)
+			}
+			if err := d.updateUser(old, attrs, updateRestore, true); err != nil {
+				return nil, err
+			}
+			return d.userResponse(r, old, http.StatusCreated), nil
+		}
+	}
+	name := attrs["userName"].(string)
+	if d.st.userByName[d.userKey(name)] != nil {
+		return nil, conflict("userName %q is already taken", name)
+	}
+	d.settlePrimary(attrs, "", false)
+	now := d.timestamp()
+	u := &user{id: d.newID(), seq: d.st.nextSeq(), attrs: attrs, created: now, modified: now, version: 1}
+	d.st.users[u.id] = u
+	d.st.userOrder = append(d.st.userOrder, u)
+	d.st.userByName[d.userKey(name)] = u
+	d.record(Event{Type: EventUserCreate, UserID: u.id, Message: fmt.Sprintf("User %s created with userName %s", u.id, name)})
+	d.link(u)
+	return d.userResponse(r, u, http.StatusCreated), nil
+}
+
+func (d *Directory) inactiveByExternalID(ext string) *user {
+	for _, u := range d.st.userOrder {
+		if !u.active() && u.externalID() == ext {
+			return u
+		}
+	}
+	return nil
+}
+
+// link links a new user to the account with its email (a seeded one, or one
+// created for it as acct-<localpart>).
+func (d *Directory) link(u *user) {
+	email := accountEmail(u.attrs)
+	key := strings.ToLower(email)
+	id, ok := d.st.accountByEmail[key]
+	if !ok {
+		id = d.st.newAccountID(email)
+		d.st.accounts[id] = Account{ID: id, Email: email}
+		d.st.accountByEmail[key] = id
+	}
+	u.accountID = id
+	kind := "unmanaged"
+	if d.managed(email) {
+		kind = "managed"
+	}
+	d.record(Event{Type: EventLink, UserID: u.id, AccountID: id,
+		Message: fmt.Sprintf("User with ID %s, primary email %s, linked to %s atlassian account %s.", u.id, email, kind, id)})
+}
+
+// updateUser replaces a user's attributes with next, the state a PUT, PATCH
+// or restoring POST computed, and applies the org model: an unmanaged user
+// whose primary email really changes is unlinked and leaves every group.
+// emailsTouched says whether the request carried emails at all.
+func (d *Directory) updateUser(u *user, next map[string]any, kind updateKind, emailsTouched bool) error {
+	if err := validateUser(next); err != nil {
+		return err
+	}
+	faulty := kind != updateRestore
+	oldEmail := accountEmail(u.attrs)
+	d.settlePrimary(next, primaryEmail(emailList(u.attrs)), faulty && emailsTouched)
+
+	oldKey, newName := d.userKey(u.userName()), next["userName"].(string)
+	if newKey := d.userKey(newName); newKey != oldKey {
+		if other := d.st.userByName[newKey]; other != nil && other != u {
+			return conflict("userName %q is already taken", newName)
+		}
+	}
+
+	newEmail := accountEmail(next)
+	unmanaged := !d.managed(oldEmail)
+	emailChanged := !d.sameEmail(oldEmail, newEmail, faulty)
+	if faulty && emailsTouched && d.faults.on(faultAccess1003) {
+		emailChanged = true // ACCESS-1003: any email update counts
+	}
+
+	wasActive := u.active()
+	delete(d.st.userByName, oldKey)
+	u.attrs = next
+	d.st.userByName[d.userKey(newName)] = u
+	if emailChanged && unmanaged {
+		d.unlinkForEmailChange(u, newEmail)
+	}
+	switch isActive := u.active(); {
+	case wasActive && !isActive:
+		d.record(Event{Type: EventUserDeactivate, UserID: u.id, AccountID: u.accountID, Message: fmt.Sprintf("User %s deactivated", u.id)})
+	case !wasActive && isActive:
+		d.record(Event{Type: EventUserReactivate, UserID: u.id, AccountID: u.accountID, Message: fmt.Sprintf("User %s reactivated", u.id)})
+	}
+	d.touchUser(u)
+	return nil
+}
+
+// unlinkForEmailChange is Atlassian's reaction to an email update of an
+// unmanaged user: the account link goes, so do the synced group memberships.
+func (d *Directory) unlinkForEmailChange(u *user, email string) {
+	acct := u.accountID
+	u.accountID = ""
+	d.record(Event{Type: EventUnlink, UserID: u.id, AccountID: acct, Message: unlinkMessage(u.id, email)})
+	d.removeFromGroups(u, func(*group) bool { return true })
+}
+
+// removeFromGroups takes the user out of every group for which drop is true.
+func (d *Directory) removeFromGroups(u *user, drop func(*group) bool) {
+	for _, g := range d.st.groupsOf(u.id) {
+		if !drop(g) {
+			continue
+		}
+		g.members.remove(u.id)
+		delete(d.st.memberOf[u.id], g.id)
+		d.record(Event{Type: EventMemberRemove, UserID: u.id, GroupID: g.id,
+			Message: fmt.Sprintf("User %s removed from group %s", u.id, g.displayName())})
+		d.touchGroup(g)
+	}
+	if len(d.st.memberOf[u.id]) == 0 {
+		delete(d.st.memberOf, u.id)
+	}
+}
+
+func (d *Directory) touchUser(u *user) {
+	u.modified = d.timestamp()
+	u.version++
+}
+
+func (d *Directory) replaceUser(r *http.Request, id string) (*response, error) {
+	body, err := readObject(r)
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := normalizeResource(userResource, body)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.findUser(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIfMatch(r, etag(u.version)); err != nil {
+		return nil, err
+	}
+	if _, ok := attrs["active"]; !ok {
+		if v, had := u.attrs["active"]; had {
+			attrs["active"] = v // an omitted active keeps its value rather than becoming unset
+		}
+	}
+	_, emailsTouched := hasKey(body, "emails")
+	if err := d.updateUser(u, attrs, updatePut, emailsTouched); err != nil {
+		return nil, err
+	}
+	if groups, ok := hasKey(body, "groups"); ok && d.faults.on(faultPutGroupsClears) {
+		keep := map[string]bool{}
+		list, _ := groups.([]any)
+		for _, e := range list {
+			if m, ok := e.(map[string]any); ok {
+				if v, ok := m["value"].(string); ok {
+					keep[v] = true
+				}
+			}
+		}
+		d.removeFromGroups(u, func(g *group) bool { return !keep[g.id] })
+	}
+	if d.faults.on(faultPutReissuesID) {
+		d.reissue(u)
+	}
+	return d.userResponse(r, u, http.StatusOK), nil
+}
+
+// reissue is the put-reissues-id fault: the user is deleted and inserted
+// again, so it gets a new id and loses its link and memberships.
+func (d *Directory) reissue(u *user) {
+	d.removeFromGroups(u, func(*group) bool { return true })
+	oldID := u.id
+	delete(d.st.users, oldID)
+	u.id = d.newID()
+	d.st.users[u.id] = u
+	if acct := u.accountID; acct != "" {
+		u.accountID = ""
+		d.record(Event{Type: EventUnlink, UserID: u.id, AccountID: acct,
+			Message: fmt.Sprintf("User with ID %s re-created as %s, %s.", oldID, u.id, UnlinkAuditPattern)})
+	}
+}
+
+func (d *Directory) patchUser(r *http.Request, id string) (*response, error) {
+	ops, err := readPatch(r)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.findUser(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIfMatch(r, etag(u.version)); err != nil {
+		return nil, err
+	}
+	next := copyAttrs(u.attrs)
+	p := newPatcher(userResource, next)
+	if err := p.apply(ops); err != nil {
+		return nil, err
+	}
+	if err := d.updateUser(u, next, updatePatch, p.touched["emails"]); err != nil {
+		return nil, err
+	}
+	return d.userResponse(r, u, http.StatusOK), nil
+}
+
+func (d *Directory) deleteUser(r *http.Request, id string) (*response, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.findUser(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIfMatch(r, etag(u.version)); err != nil {
+		return nil, err
+	}
+	d.removeFromGroups(u, func(*group) bool { return true })
+	delete(d.st.users, u.id)
+	delete(d.st.userByName, d.userKey(u.userName()))
+	d.st.removeUserFromOrder(u)
+	return &response{status: http.StatusNoContent}, nil
+}
