@@ -415,7 +415,7 @@ func (p *parser) steps(n *yaml.Node, what string, sc scope) []Step {
 
 func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 	st := Step{Pos: p.pos(n)}
-	var steps *yaml.Node
+	var steps, pathNode *yaml.Node
 	var templated []*yaml.Node
 	p.fields(n, "a step of "+what, []string{"name", "method", "path", "query", "headers", "body", "echo", "profile", "expect", "capture", "forEach", "steps", "okta"}, func(k string, v *yaml.Node) {
 		switch k {
@@ -427,6 +427,7 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 				p.errf(v, "method %q is not one of %s", st.Method, strings.Join(methods, ", "))
 			}
 		case "path":
+			pathNode = v
 			st.Path = p.str(v, "path")
 			templated = append(templated, v)
 		case "query":
@@ -520,7 +521,7 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 	if st.Path == "" {
 		p.errf(n, "a step needs a path")
 	} else if !strings.HasPrefix(st.Path, "/") {
-		p.errf(n, "path %q must start with / (it is relative to the target's SCIM base path)", st.Path)
+		p.errf(pathNode, "path %q must start with / (it is relative to the target's SCIM base path)", st.Path)
 	}
 	if st.Echo && st.Method != "PUT" && st.Method != "POST" && st.Method != "PATCH" {
 		p.errf(n, "echo: only makes sense on PUT, POST or PATCH")

@@ -50,7 +50,7 @@ func TestParseErrorsHaveFileLineColumn(t *testing.T) {
 		{"invalid yaml", "forceSync:\n  - [", "bad.yaml:"},
 		{"unknown key", "forceSync:\n  - method: GET\n    path: /Users\n    bogus: 1\n", "bad.yaml:14:5: unknown key \"bogus\""},
 		{"bad method", "forceSync:\n  - method: FETCH\n    path: /Users\n", "bad.yaml:12:13: method \"FETCH\" is not one of"},
-		{"path without slash", "forceSync:\n  - method: GET\n    path: Users\n", "bad.yaml:12:5: path \"Users\" must start with /"},
+		{"path without slash", "forceSync:\n  - method: GET\n    path: Users\n", "bad.yaml:13:11: path \"Users\" must start with /"},
 		{"unknown variable", "forceSync:\n  - method: GET\n    path: /Users/{{nope}}\n", "bad.yaml:13:11: {{nope}}: unknown variable"},
 		{"user outside loop", "forceSync:\n  - method: GET\n    path: /Users/{{user.id}}\n", "only known inside forEach: users"},
 		{"unknown user key", "forceSync:\n  - method: GET\n    path: /Users/{{users.zed.id}}\n", "no org user has key \"zed\""},

@@ -1,0 +1,157 @@
+package okta
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/harness/scenario"
+)
+
+// Schema URNs Okta puts in bodies.
+const (
+	SchemaUser    = "urn:ietf:params:scim:schemas:core:2.0:User"
+	SchemaGroup   = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	SchemaPatchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+)
+
+func (p *Replayer) macro(ctx context.Context, r *Run, st *scenario.Step) error {
+	fail := func(what string, err error) error {
+		return &StepError{Pos: st.Pos, What: "okta: " + st.Okta + ": " + what, Err: err}
+	}
+	switch st.Okta {
+	case "provision":
+		return p.provision(ctx, r, fail)
+	case "listUsers", "listGroups":
+		res := "/Users"
+		if st.Okta == "listGroups" {
+			res = "/Groups"
+		}
+		err := p.Client.List(ctx, res, "", func(json.RawMessage) error { return nil })
+		if err != nil {
+			return fail("GET "+res, err)
+		}
+		return nil
+	}
+	return fail("", &ScenarioError{Msg: "unknown macro"})
+}
+
+// send is one exchange of a macro with its expected statuses.
+func (p *Replayer) send(ctx context.Context, r *Run, method, path string, body any, want ...int) (*harness.Response, error) {
+	var b []byte
+	if body != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := p.Client.Do(ctx, method, path, b, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !statusOK(resp.Status, want) {
+		return resp, &harness.StatusError{Method: method, Path: path, Want: want, Got: resp.Status, Body: short(resp.Body)}
+	}
+	return resp, nil
+}
+
+// provision is Okta's first push of the org: for each user a lookup by userName (an existing
+// match is linked, as Okta's import matching does) or a POST; then each group is created with
+// no members and its members added with the rename+add PATCH Okta sends.
+func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, error) error) error {
+	org := r.Scenario.Org
+	for _, u := range org.Users {
+		filter := fmt.Sprintf("userName eq %q", u.UserName)
+		path := "/Users?filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20") + "&startIndex=1&count=100"
+		resp, err := p.send(ctx, r, http.MethodGet, path, nil, 200, 404)
+		if err != nil {
+			return fail("lookup "+u.UserName, err)
+		}
+		if resp.Status == http.StatusOK {
+			var page harness.ListResponse
+			if err := resp.JSON(&page); err != nil {
+				return fail("lookup "+u.UserName, err)
+			}
+			if len(page.Resources) > 0 {
+				var found struct {
+					ID string `json:"id"`
+				}
+				if err := json.Unmarshal(page.Resources[0], &found); err == nil && found.ID != "" {
+					r.UserIDs[u.Key] = found.ID
+					continue
+				}
+			}
+		}
+		body := u.Profile()
+		body["password"] = "Okta-Gen-" + scenario.OktaID(u.Key)[3:11]
+		resp, err = p.send(ctx, r, http.MethodPost, "/Users", body, 201)
+		if err != nil {
+			return fail("create "+u.UserName, err)
+		}
+		id, err := idOf(resp)
+		if err != nil {
+			return fail("create "+u.UserName, err)
+		}
+		r.UserIDs[u.Key] = id
+	}
+	for _, g := range org.Groups {
+		resp, err := p.send(ctx, r, http.MethodPost, "/Groups", map[string]any{
+			"schemas": []any{SchemaGroup}, "displayName": g.DisplayName, "members": []any{},
+		}, 201)
+		if err != nil {
+			return fail("create group "+g.DisplayName, err)
+		}
+		id, err := idOf(resp)
+		if err != nil {
+			return fail("create group "+g.DisplayName, err)
+		}
+		r.GroupIDs[g.Key] = id
+		if len(g.Members) == 0 {
+			continue
+		}
+		members, err := r.groupField(g, "members")
+		if err != nil {
+			return fail("push group "+g.DisplayName, err)
+		}
+		_, err = p.send(ctx, r, http.MethodPatch, "/Groups/"+id, map[string]any{
+			"schemas": []any{SchemaPatchOp},
+			"Operations": []any{
+				map[string]any{"op": "replace", "value": map[string]any{"id": id, "displayName": g.DisplayName}},
+				map[string]any{"op": "add", "path": "members", "value": members},
+			},
+		}, 200, 204)
+		if err != nil {
+			return fail("push group "+g.DisplayName, err)
+		}
+	}
+	for _, u := range org.Users {
+		if u.Active {
+			continue
+		}
+		_, err := p.send(ctx, r, http.MethodPatch, "/Users/"+r.UserIDs[u.Key], map[string]any{
+			"schemas":    []any{SchemaPatchOp},
+			"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}},
+		}, 200, 204)
+		if err != nil {
+			return fail("deactivate "+u.UserName, err)
+		}
+	}
+	return nil
+}
+
+func idOf(resp *harness.Response) (string, error) {
+	var v struct {
+		ID string `json:"id"`
+	}
+	if err := resp.JSON(&v); err != nil {
+		return "", err
+	}
+	if v.ID == "" {
+		return "", &harness.ProtocolError{Msg: fmt.Sprintf("answered %d without an id: %s", resp.Status, short(resp.Body))}
+	}
+	return v.ID, nil
+}

@@ -1,0 +1,424 @@
+// Package okta is the fake Okta: it provisions a scenario's org into a SCIM target the way
+// Okta's SCIM client does and replays recorded traffic against it, re-binding the ids the
+// target assigns.
+package okta
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/harness/scenario"
+)
+
+// Replayer sends a scenario's phases to one target.
+type Replayer struct {
+	Client *harness.Client
+	// Progress, when set, gets one line per phase and a count of requests sent.
+	Progress io.Writer
+}
+
+// Run is the state of one scenario's replay: the ids the target assigned, captured variables and
+// the last GET body of each path (for Okta's echo PUT).
+type Run struct {
+	Scenario *scenario.Scenario
+	ID       string // a short id of this run, {{run}} in templates
+	UserIDs  map[string]string
+	GroupIDs map[string]string
+	Vars     map[string]any
+	lastGET  map[string]any
+
+	user  *scenario.User
+	group *scenario.Group
+}
+
+// NewRun starts the replay state of a scenario.
+func NewRun(sc *scenario.Scenario, runID string) *Run {
+	return &Run{Scenario: sc, ID: runID, UserIDs: map[string]string{}, GroupIDs: map[string]string{},
+		Vars: map[string]any{}, lastGET: map[string]any{}}
+}
+
+// Scope is what the run created or touched: the org's userNames (which also finds duplicate
+// users), and every user and group id the target assigned.
+func (r *Run) Scope() harness.Scope {
+	var s harness.Scope
+	for _, u := range r.Scenario.Org.Users {
+		s.UserNames = append(s.UserNames, u.UserName)
+	}
+	for _, g := range r.Scenario.Org.Groups {
+		s.GroupNames = append(s.GroupNames, g.DisplayName)
+	}
+	for _, id := range r.UserIDs {
+		s.UserIDs = append(s.UserIDs, id)
+	}
+	for _, id := range r.GroupIDs {
+		s.GroupIDs = append(s.GroupIDs, id)
+	}
+	return s
+}
+
+// StepError places a failure at its step in the scenario file.
+type StepError struct {
+	Pos  scenario.Pos
+	What string // "PUT /Users/{{user.id}} (bob)"
+	Err  error
+}
+
+func (e *StepError) Error() string { return fmt.Sprintf("%s: %s: %v", e.Pos, e.What, e.Err) }
+func (e *StepError) Unwrap() error { return e.Err }
+
+// ScenarioError means the scenario cannot be replayed as written (a variable with no value, an
+// echo with no GET before it): the run could not be done.
+type ScenarioError struct{ Msg string }
+
+func (e *ScenarioError) Error() string { return e.Msg }
+
+// Phase replays steps. It stops at the first failure.
+func (p *Replayer) Phase(ctx context.Context, r *Run, name string, steps []scenario.Step) error {
+	before := p.Client.Sent()
+	err := p.steps(ctx, r, steps)
+	if p.Progress != nil {
+		fmt.Fprintf(p.Progress, "  %s: %d requests sent\n", name, p.Client.Sent()-before)
+	}
+	return err
+}
+
+func (p *Replayer) steps(ctx context.Context, r *Run, steps []scenario.Step) error {
+	for i := range steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := p.step(ctx, r, &steps[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Replayer) step(ctx context.Context, r *Run, st *scenario.Step) error {
+	switch {
+	case st.Okta != "":
+		return p.macro(ctx, r, st)
+	case st.ForEach != "":
+		return p.forEach(ctx, r, st)
+	}
+	return p.exchange(ctx, r, st)
+}
+
+func (p *Replayer) forEach(ctx context.Context, r *Run, st *scenario.Step) error {
+	defer func() { r.user, r.group = nil, nil }()
+	org := r.Scenario.Org
+	switch st.ForEach {
+	case "users":
+		for i := range org.Users {
+			r.user = &org.Users[i]
+			if err := p.steps(ctx, r, st.Steps); err != nil {
+				return err
+			}
+		}
+	case "groups":
+		for i := range org.Groups {
+			r.group = &org.Groups[i]
+			if err := p.steps(ctx, r, st.Steps); err != nil {
+				return err
+			}
+		}
+	case "keys":
+		for _, k := range st.Keys {
+			u, _ := org.UserByKey(k)
+			r.user = &u
+			if err := p.steps(ctx, r, st.Steps); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) error {
+	what := st.Method + " " + st.Path
+	if r.user != nil {
+		what += " (" + r.user.Key + ")"
+	} else if r.group != nil {
+		what += " (" + r.group.Key + ")"
+	}
+	fail := func(err error) error { return &StepError{Pos: st.Pos, What: what, Err: err} }
+	path, err := scenario.RenderString(st.Path, r.lookup)
+	if err != nil {
+		return fail(&ScenarioError{Msg: err.Error()})
+	}
+	if len(st.Query) > 0 {
+		var q []string
+		for _, kv := range st.Query {
+			v, err := scenario.RenderString(kv.Value, r.lookup)
+			if err != nil {
+				return fail(&ScenarioError{Msg: err.Error()})
+			}
+			q = append(q, url.QueryEscape(kv.Key)+"="+strings.ReplaceAll(url.QueryEscape(v), "+", "%20"))
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + strings.Join(q, "&")
+	}
+	header := http.Header{}
+	for _, kv := range st.Headers {
+		v, err := scenario.RenderString(kv.Value, r.lookup)
+		if err != nil {
+			return fail(&ScenarioError{Msg: err.Error()})
+		}
+		header.Add(kv.Key, v)
+	}
+	var body []byte
+	if st.Echo || st.Profile || st.HasBody {
+		var doc any
+		if st.Echo {
+			got, ok := r.lastGET[pathOnly(path)]
+			if !ok {
+				return fail(&ScenarioError{Msg: "echo: no earlier GET of " + pathOnly(path) + " answered 200"})
+			}
+			doc = deepCopy(got)
+		}
+		if st.Profile {
+			doc = Merge(doc, r.user.Profile())
+		}
+		if st.HasBody {
+			rendered, err := scenario.Render(st.Body, r.lookup)
+			if err != nil {
+				return fail(&ScenarioError{Msg: err.Error()})
+			}
+			doc = Merge(doc, rendered)
+		}
+		if body, err = json.Marshal(doc); err != nil {
+			return fail(&ScenarioError{Msg: "body: " + err.Error()})
+		}
+	}
+	resp, err := p.Client.DoStep(ctx, st.Pos.String(), st.Method, path, body, header)
+	if err != nil {
+		return fail(err)
+	}
+	if !statusOK(resp.Status, st.Expect) {
+		want := st.Expect
+		if len(want) == 0 {
+			want = []int{200, 201, 204}
+		}
+		return fail(&harness.StatusError{Method: st.Method, Path: path, Want: want, Got: resp.Status, Body: short(resp.Body)})
+	}
+	var doc any
+	if len(resp.Body) > 0 && (len(st.Capture) > 0 || st.Method == http.MethodGet || st.Method == http.MethodPost) {
+		if err := json.Unmarshal(resp.Body, &doc); err != nil && len(st.Capture) > 0 {
+			return fail(&harness.ProtocolError{Msg: fmt.Sprintf("answered %d with a body that is not JSON: %s", resp.Status, short(resp.Body))})
+		}
+	}
+	if st.Method == http.MethodGet && resp.Status == http.StatusOK && doc != nil {
+		r.lastGET[pathOnly(path)] = doc
+	}
+	for _, kv := range st.Capture {
+		jp, _ := scenario.ParseJSONPath(kv.Value)
+		v, ok := jp.Get(doc)
+		if !ok {
+			return fail(&harness.ProtocolError{Msg: fmt.Sprintf("capture %s: %s not found in the response %s", kv.Key, kv.Value, short(resp.Body))})
+		}
+		r.bind(kv.Key, v)
+	}
+	return nil
+}
+
+// bind stores a captured value; users.<key>.id and groups.<key>.id re-bind the org's ids.
+func (r *Run) bind(name string, v any) {
+	parts := strings.Split(name, ".")
+	if len(parts) == 3 && parts[2] == "id" {
+		if s, ok := v.(string); ok {
+			switch parts[0] {
+			case "users":
+				r.UserIDs[parts[1]] = s
+				return
+			case "groups":
+				r.GroupIDs[parts[1]] = s
+				return
+			}
+		}
+	}
+	r.Vars[name] = v
+}
+
+func statusOK(got int, want []int) bool {
+	if len(want) == 0 {
+		return got/100 == 2
+	}
+	for _, w := range want {
+		if got == w {
+			return true
+		}
+	}
+	return false
+}
+
+func pathOnly(p string) string {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+func short(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	if s == "" {
+		return "(empty)"
+	}
+	return s
+}
+
+// lookup resolves a template variable for the current step.
+func (r *Run) lookup(ref []string) (any, error) {
+	name := strings.Join(ref, ".")
+	switch ref[0] {
+	case "run":
+		return r.ID, nil
+	case "user":
+		if r.user == nil {
+			return nil, &ScenarioError{Msg: "{{" + name + "}} outside forEach: users"}
+		}
+		return r.userField(*r.user, ref[1])
+	case "group":
+		if r.group == nil {
+			return nil, &ScenarioError{Msg: "{{" + name + "}} outside forEach: groups"}
+		}
+		return r.groupField(*r.group, ref[1])
+	case "users":
+		u, ok := r.Scenario.Org.UserByKey(ref[1])
+		if !ok || len(ref) != 3 {
+			return nil, &ScenarioError{Msg: "{{" + name + "}}: no such user"}
+		}
+		return r.userField(u, ref[2])
+	case "groups":
+		g, ok := r.Scenario.Org.GroupByKey(ref[1])
+		if !ok || len(ref) != 3 {
+			return nil, &ScenarioError{Msg: "{{" + name + "}}: no such group"}
+		}
+		return r.groupField(g, ref[2])
+	}
+	v, ok := r.Vars[ref[0]]
+	if !ok {
+		return nil, &ScenarioError{Msg: "{{" + name + "}} has no value (its capture did not run)"}
+	}
+	for _, k := range ref[1:] {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, &ScenarioError{Msg: "{{" + name + "}}: " + k + " is not inside an object"}
+		}
+		v = m[k]
+	}
+	return v, nil
+}
+
+func (r *Run) userField(u scenario.User, f string) (any, error) {
+	switch f {
+	case "key":
+		return u.Key, nil
+	case "id":
+		id, ok := r.UserIDs[u.Key]
+		if !ok {
+			return nil, &ScenarioError{Msg: "user " + u.Key + " has no id on the target yet (was it provisioned?)"}
+		}
+		return id, nil
+	case "userName":
+		return u.UserName, nil
+	case "email":
+		return u.PrimaryEmail(), nil
+	case "profile":
+		return u.Profile(), nil
+	}
+	prof := u.Profile()
+	switch f {
+	case "givenName", "familyName":
+		return prof["name"].(map[string]any)[f], nil
+	case "displayName", "externalId", "locale":
+		return prof[f], nil
+	}
+	return nil, &ScenarioError{Msg: "a user has no field " + f}
+}
+
+func (r *Run) groupField(g scenario.Group, f string) (any, error) {
+	switch f {
+	case "key":
+		return g.Key, nil
+	case "displayName":
+		return g.DisplayName, nil
+	case "id":
+		id, ok := r.GroupIDs[g.Key]
+		if !ok {
+			return nil, &ScenarioError{Msg: "group " + g.Key + " has no id on the target yet (was it provisioned?)"}
+		}
+		return id, nil
+	case "members", "memberIds":
+		out := make([]any, 0, len(g.Members))
+		for _, k := range g.Members {
+			u, _ := r.Scenario.Org.UserByKey(k)
+			id, ok := r.UserIDs[k]
+			if !ok {
+				return nil, &ScenarioError{Msg: "member " + k + " of group " + g.Key + " has no id on the target yet"}
+			}
+			if f == "memberIds" {
+				out = append(out, id)
+			} else {
+				out = append(out, map[string]any{"value": id, "display": u.UserName})
+			}
+		}
+		return out, nil
+	}
+	return nil, &ScenarioError{Msg: "a group has no field " + f}
+}
+
+// Merge lays over on top of base: objects merge key by key (recursively), anything else is
+// replaced, and a null in over removes the key. Neither argument is changed.
+func Merge(base, over any) any {
+	bm, ok1 := base.(map[string]any)
+	om, ok2 := over.(map[string]any)
+	if !ok1 || !ok2 {
+		return deepCopy(over)
+	}
+	out := deepCopy(bm).(map[string]any)
+	for k, v := range om {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
+		out[k] = Merge(out[k], v)
+	}
+	return out
+}
+
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		a := make([]any, len(x))
+		for i, e := range x {
+			a[i] = deepCopy(e)
+		}
+		return a
+	}
+	return v
+}
+
+// IsScenarioError reports whether err is a problem of the scenario rather than of the target.
+func IsScenarioError(err error) bool {
+	var se *ScenarioError
+	return errors.As(err, &se)
+}

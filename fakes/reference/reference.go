@@ -1,0 +1,147 @@
+// Package reference describes scimreplay's own reference directory (fakes/directory) as a
+// harness target: a FROM-scratch image holding the static scimreplay binary, started as
+// `scimreplay directory`, with its link and audit probes. The harness itself knows nothing of it;
+// this package is only data for harness.Run.
+package reference
+
+import (
+	"context"
+	"crypto/rand"
+	"debug/elf"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/scimreplay/scimreplay/fakes/directory"
+	"github.com/scimreplay/scimreplay/harness"
+)
+
+// ImageTag is the fixed tag of the reference directory image.
+const ImageTag = "scimreplay/directory:dev"
+
+// VerifiedDomain is the reference org's verified domain; users elsewhere are unmanaged.
+const VerifiedDomain = "acme.example"
+
+// BinaryEnv names a static scimreplay binary to put in the image (the Makefile sets it).
+const BinaryEnv = "SCIMREPLAY_BINARY"
+
+// SelfIsCLI is set by the scimreplay command, so the image can be built from the running binary.
+var SelfIsCLI bool
+
+const dockerfile = `FROM scratch
+COPY scimreplay /scimreplay
+EXPOSE 8080
+USER 65534:65534
+ENTRYPOINT ["/scimreplay", "directory"]
+CMD ["--addr", ":8080"]
+`
+
+// Target is the reference directory as a target: the image built by BuildImage, the given faults
+// on, a fresh random token, the extension attribute as link probe and /admin/audit as audit probe.
+func Target(faults []string) harness.TargetSpec {
+	token := RandomToken()
+	return harness.TargetSpec{
+		Name:     "reference-directory",
+		Image:    ImageTag,
+		Port:     8080,
+		BasePath: "/scim/v2",
+		Token:    token,
+		Env: map[string]string{
+			"DIRECTORY_TOKEN":            "{{token}}",
+			"DIRECTORY_VERIFIED_DOMAINS": VerifiedDomain,
+			"DIRECTORY_FAULTS":           strings.Join(faults, ","),
+		},
+		VerifiedDomains: []string{VerifiedDomain},
+		LinkProbe:       harness.LinkProbe{Attribute: directory.ExtensionSchema + ":atlassianAccountId"},
+		AuditProbe:      harness.AuditProbe{Path: "/admin/audit", Pattern: directory.UnlinkAuditPattern},
+	}
+}
+
+// RandomToken is a fresh bearer token for one run.
+func RandomToken() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return "srt_" + hex.EncodeToString(b)
+}
+
+// BuildImage builds the reference image (ImageTag) from a static scimreplay binary: the one
+// named by $SCIMREPLAY_BINARY, else the running scimreplay command itself, else one built now
+// with `go build` (CGO_ENABLED=0) from the module this code is in.
+func BuildImage(ctx context.Context) error {
+	dir, err := os.MkdirTemp("", "scimreplay-image-")
+	if err != nil {
+		return fmt.Errorf("build reference image: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "scimreplay")
+	if err := staticBinary(ctx, bin); err != nil {
+		return fmt.Errorf("build reference image: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		return fmt.Errorf("build reference image: %w", err)
+	}
+	if _, err := harness.BuildImage(ctx, dir, ImageTag); err != nil {
+		return fmt.Errorf("build reference image: %w", err)
+	}
+	return nil
+}
+
+func staticBinary(ctx context.Context, dst string) error {
+	src := os.Getenv(BinaryEnv)
+	if src == "" && SelfIsCLI {
+		if exe, err := os.Executable(); err == nil && isStatic(exe) == nil {
+			src = exe
+		}
+	}
+	if src != "" {
+		if err := isStatic(src); err != nil {
+			return fmt.Errorf("%s: %w (build it with CGO_ENABLED=0)", src, err)
+		}
+		return copyFile(src, dst)
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", dst, "github.com/scimreplay/scimreplay/cmd/scimreplay")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build cmd/scimreplay: %v\n%s", err, out)
+	}
+	return isStatic(dst)
+}
+
+// isStatic checks that a binary is a Linux ELF with no dynamic loader, so it runs FROM scratch.
+func isStatic(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("not a Linux executable: %w", err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return errors.New("dynamically linked, cannot run in a FROM scratch image")
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

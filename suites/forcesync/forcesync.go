@@ -1,0 +1,267 @@
+// Package forcesync is the Ginkgo suite that proves a SCIM server keeps link and membership state
+// through an identity provider's force sync. The spec tree is built by Define from a Config, so
+// the same suite runs under `go test` (suite_test.go) and under `scimreplay gate`.
+package forcesync
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
+	. "github.com/onsi/gomega"
+
+	"github.com/scimreplay/scimreplay/fakes/okta"
+	"github.com/scimreplay/scimreplay/fakes/reference"
+	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/harness/matchers"
+	"github.com/scimreplay/scimreplay/harness/scenario"
+)
+
+// Config is what one suite run gates.
+type Config struct {
+	Target harness.TargetSpec
+	// Reference means Target is the built-in reference directory, whose image the suite builds.
+	Reference      bool
+	Scenarios      []*scenario.Scenario
+	JUnitPath      string        // written from ReportAfterSuite when set
+	RequestTimeout time.Duration // per request; harness.DefaultRequestTimeout when 0
+	RunID          string        // labels every container of the run
+	// Progress gets lines a person can follow on long runs (nil: GinkgoWriter).
+	Progress io.Writer
+}
+
+// Verdict entry values, attached to each spec's report so a caller can tell a regression of the
+// target (exit 1) from a run that could not be done (exit 2).
+const (
+	VerdictEntry = "verdict"
+	CouldNotRun  = "could-not-run"
+	Regression   = "regression"
+)
+
+// Diff entry names, in the JUnit report of a failed spec.
+const (
+	EntryDiff      = "diff"
+	EntryRequests  = "requests"
+	EntryLogs      = "target-logs"
+	EntrySnapshots = "snapshots"
+)
+
+// Define builds the spec tree for cfg: one It per scenario, labelled idp:okta and
+// scenario:<name>, so each is its own JUnit testcase and can be chosen with --label-filter.
+func Define(cfg *Config) {
+	var progress io.Writer = GinkgoWriter
+	if cfg.Progress != nil {
+		progress = cfg.Progress
+	}
+	BeforeSuite(func(ctx SpecContext) {
+		harness.SetDockerLog(GinkgoWriter)
+		Expect(harness.CheckDocker(ctx)).To(Succeed())
+		if cfg.Reference {
+			By("building the reference directory image " + reference.ImageTag)
+			Expect(reference.BuildImage(ctx)).To(Succeed())
+		}
+	}, NodeTimeout(5*time.Minute))
+
+	if cfg.JUnitPath != "" {
+		ReportAfterSuite("junit", func(r Report) {
+			Expect(WriteJUnit(r, cfg.JUnitPath, cfg.Target)).To(Succeed())
+		})
+	}
+
+	Describe("forcesync", Label("idp:okta"), func() {
+		for i, sc := range cfg.Scenarios {
+			labels := append(Label("scenario:"+sc.Name), Label(sc.Labels...)...)
+			It(sc.Name, labels, func(ctx SpecContext) {
+				fmt.Fprintf(progress, "scenario %d/%d %s (%s)\n", i+1, len(cfg.Scenarios), sc.Name, sc.File)
+				runScenario(ctx, cfg, sc, progress)
+			}, NodeTimeout(10*time.Minute))
+		}
+	})
+}
+
+// WriteJUnit writes the suite's JUnit XML: one testcase per scenario, target as a property.
+func WriteJUnit(r Report, path string, target harness.TargetSpec) error {
+	return reporters.GenerateJUnitReportWithConfig(r, path, reporters.JunitReportConfig{
+		OmitLeafNodeType: true,
+	})
+}
+
+// couldNotRun fails the spec as a run that could not be done (exit 2).
+func couldNotRun(format string, args ...any) {
+	AddReportEntry(VerdictEntry, CouldNotRun)
+	Fail(fmt.Sprintf("could not run: "+format, args...), 1)
+}
+
+// targetFailed fails the spec as a regression of the target (exit 1).
+func targetFailed(format string, args ...any) {
+	AddReportEntry(VerdictEntry, Regression)
+	Fail(fmt.Sprintf(format, args...), 1)
+}
+
+// check classifies a replay or snapshot error.
+func check(what string, err error) {
+	if err == nil {
+		return
+	}
+	if harness.IsCouldNotRun(err) || okta.IsScenarioError(err) {
+		couldNotRun("%s: %v", what, err)
+	}
+	targetFailed("%s: the target failed Okta's traffic: %v", what, err)
+}
+
+func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progress io.Writer) {
+	spec := cfg.Target
+	spec.Labels = map[string]string{harness.LabelRun: cfg.RunID}
+	if cfg.Reference {
+		spec.Token = reference.RandomToken()
+	}
+
+	By("starting the target " + spec.WithDefaults().Name)
+	target, err := harness.Run(ctx, spec)
+	DeferCleanup(func(ctx SpecContext) {
+		if err := target.Terminate(ctx); err != nil {
+			fmt.Fprintf(GinkgoWriter, "terminate target: %v\n", err)
+		}
+	}, NodeTimeout(time.Minute))
+	var requests exchangeLog
+	DeferCleanup(func(ctx SpecContext) {
+		if !CurrentSpecReport().Failed() {
+			return
+		}
+		if logs, err := target.Logs(ctx); err == nil && logs != "" {
+			AddReportEntry(EntryLogs, ReportEntryVisibilityNever, logs)
+		}
+		if s := requests.String(); s != "" {
+			AddReportEntry(EntryRequests, ReportEntryVisibilityNever, s)
+		}
+	}, NodeTimeout(time.Minute))
+	if err != nil {
+		couldNotRun("%v", err)
+	}
+	fmt.Fprintf(progress, "  target started: %s\n", target.Spec.Name)
+
+	client, err := target.Client(ctx)
+	if err != nil {
+		couldNotRun("%v", err)
+	}
+	if cfg.RequestTimeout > 0 {
+		client.Timeout = cfg.RequestTimeout
+	}
+	client.Observe(requests.add)
+	replayer := &okta.Replayer{Client: client, Progress: progress}
+	run := okta.NewRun(sc, cfg.RunID)
+	probes := harness.Probes{Link: spec.LinkProbe, Audit: spec.AuditProbe}
+
+	By("provisioning the org as Okta does")
+	provision := sc.Provision
+	if len(provision) == 0 {
+		provision = []scenario.Step{{Okta: "provision", Pos: scenario.Pos{File: sc.File}}}
+	}
+	check("provision", replayer.Phase(ctx, run, "provision", provision))
+
+	By("taking the snapshot before the force sync")
+	before, err := harness.TakeSnapshot(ctx, client, run.Scope(), probes)
+	check("snapshot before", err)
+
+	for i := 0; i < sc.Repeat; i++ {
+		By(fmt.Sprintf("replaying the recorded force sync (%d/%d)", i+1, sc.Repeat))
+		check("forceSync", replayer.Phase(ctx, run, "forceSync", sc.ForceSync))
+	}
+	if len(sc.Verify) > 0 {
+		By("running the verify steps")
+		check("verify", replayer.Phase(ctx, run, "verify", sc.Verify))
+	}
+
+	By("taking the snapshot after the force sync")
+	after, err := harness.TakeSnapshot(ctx, client, run.Scope(), probes)
+	check("snapshot after", err)
+	if b, err := json.MarshalIndent(map[string]any{"before": before, "after": after}, "", "  "); err == nil {
+		AddReportEntry(EntrySnapshots, ReportEntryVisibilityNever, string(b))
+	}
+
+	d := harness.Compare(before, after, spec.Managed)
+	if !d.Empty() {
+		AddReportEntry(EntryDiff, ReportEntryVisibilityNever, d)
+		AddReportEntry(VerdictEntry, Regression)
+	}
+	Expect(after).To(matchers.PreserveLinksAndMemberships(before, spec.Managed))
+}
+
+// exchangeLog keeps the requests a spec sent, redacted, for the report of a failed spec.
+type exchangeLog struct {
+	mu    sync.Mutex
+	lines []string
+	n     int
+}
+
+const maxLoggedExchanges = 200
+
+func (l *exchangeLog) add(e harness.Exchange) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	line := e.String()
+	if e.Status >= 400 || e.Err != "" {
+		line += " " + truncate(e.RespBody, 300)
+	}
+	l.lines = append(l.lines, line)
+	if len(l.lines) > maxLoggedExchanges {
+		l.lines = l.lines[1:]
+	}
+}
+
+func (l *exchangeLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == 0 {
+		return ""
+	}
+	head := fmt.Sprintf("%d requests sent", l.n)
+	if l.n > len(l.lines) {
+		head += fmt.Sprintf(" (the last %d shown)", len(l.lines))
+	}
+	return head + ":\n" + strings.Join(l.lines, "\n")
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// Outcome reads a finished suite's report: 0 every invariant held, 1 the target regressed, 2 the
+// run could not be done.
+func Outcome(r types.Report) int {
+	code := 0
+	for _, s := range r.SpecReports {
+		if !s.Failed() {
+			continue
+		}
+		verdict := ""
+		for _, e := range s.ReportEntries {
+			if e.Name == VerdictEntry {
+				verdict = e.StringRepresentation()
+			}
+		}
+		switch {
+		case s.LeafNodeType != types.NodeTypeIt:
+			code = max(code, 2) // a suite node (BeforeSuite, report) failed
+		case verdict == CouldNotRun || s.State == types.SpecStateTimedout || s.State == types.SpecStateInterrupted || s.State == types.SpecStatePanicked:
+			code = max(code, 2)
+		default:
+			return 1 // a regression outranks everything
+		}
+	}
+	if !r.SuiteSucceeded && code == 0 {
+		code = 2
+	}
+	return code
+}

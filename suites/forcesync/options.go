@@ -1,0 +1,122 @@
+package forcesync
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/scimreplay/scimreplay/fakes/directory"
+	"github.com/scimreplay/scimreplay/fakes/reference"
+	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/harness/scenario"
+	"github.com/scimreplay/scimreplay/scenarios"
+)
+
+// Options are the settings of a gate run as flags: shared by `scimreplay gate` and by
+// `go test ./suites/forcesync -args …`, so both run the same suite the same way.
+type Options struct {
+	Target          harness.TargetFlags
+	ReferenceFaults string
+	Scenarios       string
+	JUnit           string
+	RequestTimeout  time.Duration
+}
+
+// Bind registers the flags on fs, with env var defaults from getenv.
+func (o *Options) Bind(fs *flag.FlagSet, getenv func(string) string) {
+	o.Target.Bind(fs, getenv)
+	fs.StringVar(&o.ReferenceFaults, "reference-faults", getenv("SCIMREPLAY_REFERENCE_FAULTS"), "comma list of fault modes to switch on in the reference directory (see `scimreplay faults`)")
+	fs.StringVar(&o.Scenarios, "scenarios", getenv("SCIMREPLAY_SCENARIOS"), "comma list of scenario files or directories (default: the built-in Okta catalogue)")
+	fs.StringVar(&o.JUnit, "junit", getenv("SCIMREPLAY_JUNIT"), "write a JUnit XML report to this file")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", harness.DefaultRequestTimeout, "give up on a request after this long (Okta waits 60s)")
+}
+
+// Config checks the options and builds the suite's Config; errors mean bad input (exit 2).
+func (o *Options) Config() (*Config, error) {
+	cfg := &Config{JUnitPath: o.JUnit, RequestTimeout: o.RequestTimeout, RunID: NewRunID()}
+	if o.RequestTimeout <= 0 {
+		return nil, fmt.Errorf("--request-timeout must be positive")
+	}
+	if o.Target.Given() {
+		if o.ReferenceFaults != "" {
+			return nil, fmt.Errorf("--reference-faults applies to the reference directory, not to --target-* targets")
+		}
+		spec, err := o.Target.Spec()
+		if err != nil {
+			return nil, err
+		}
+		if spec.Token == "" {
+			spec.Token = reference.RandomToken()
+		}
+		cfg.Target = spec
+	} else {
+		faults, err := directory.ParseFaults(o.ReferenceFaults)
+		if err != nil {
+			return nil, fmt.Errorf("--reference-faults: %w", err)
+		}
+		cfg.Target = reference.Target(faults)
+		cfg.Reference = true
+	}
+	scs, err := LoadScenarios(o.Scenarios)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Scenarios = scs
+	return cfg, nil
+}
+
+// LoadScenarios loads a comma list of files and directories, or the built-in catalogue when
+// list is empty.
+func LoadScenarios(list string) ([]*scenario.Scenario, error) {
+	if strings.TrimSpace(list) == "" {
+		return scenarios.Okta()
+	}
+	var out []*scenario.Scenario
+	seen := map[string]string{}
+	for _, p := range strings.Split(list, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("scenarios: %w", err)
+		}
+		var scs []*scenario.Scenario
+		if st.IsDir() {
+			scs, err = scenario.LoadFS(os.DirFS(p), ".")
+			for _, sc := range scs {
+				sc.File = p + "/" + strings.TrimPrefix(sc.File, "./")
+			}
+		} else {
+			var sc *scenario.Scenario
+			sc, err = scenario.LoadFile(p)
+			scs = []*scenario.Scenario{sc}
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, sc := range scs {
+			if prev, ok := seen[sc.Name]; ok {
+				return nil, fmt.Errorf("%s: scenario name %q is already used by %s", sc.File, sc.Name, prev)
+			}
+			seen[sc.Name] = sc.File
+			out = append(out, sc)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("scenarios: %q holds no scenario", list)
+	}
+	return out, nil
+}
+
+// NewRunID is a short random id that labels one run's containers.
+func NewRunID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
