@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -215,3 +216,5 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -113,7 +113,8 @@ type store struct {
 	seq            uint64
 	users          map[string]*user
 	userOrder      []*user          // creation order, for stable paging
-	userByName     map[string]*user // key: userNameKey(userName)
+	userByName     map[string]*user // key: Directory.userKey(userName)
+	inactive       map[*user]bool   // deactivated users, for Okta's re-POST
 	groups         map[string]*group
 	groupOrder     []*group
 	groupByName    map[string]*group              // key: lower-cased displayName
@@ -127,6 +128,7 @@ func newStore(seeds []Account) *store {
 	s := &store{
 		users:          map[string]*user{},
 		userByName:     map[string]*user{},
+		inactive:       map[*user]bool{},
 		groups:         map[string]*group{},
 		groupByName:    map[string]*group{},
 		memberOf:       map[string]map[string]struct{}{},

@@ -245,18 +245,30 @@ func (d *Directory) createUser(r *http.Request) (*response, error) {
 	d.st.users[u.id] = u
 	d.st.userOrder = append(d.st.userOrder, u)
 	d.st.userByName[d.userKey(name)] = u
+	d.trackActive(u)
 	d.record(Event{Type: EventUserCreate, UserID: u.id, Message: fmt.Sprintf("User %s created with userName %s", u.id, name)})
 	d.link(u)
 	return d.userResponse(r, u, http.StatusCreated), nil
 }
 
+// inactiveByExternalID finds the oldest deactivated user with externalId ext.
 func (d *Directory) inactiveByExternalID(ext string) *user {
-	for _, u := range d.st.userOrder {
-		if !u.active() && u.externalID() == ext {
-			return u
+	var found *user
+	for u := range d.st.inactive {
+		if u.externalID() == ext && (found == nil || u.seq < found.seq) {
+			found = u
 		}
 	}
-	return nil
+	return found
+}
+
+// trackActive keeps the set of deactivated users up to date.
+func (d *Directory) trackActive(u *user) {
+	if u.active() {
+		delete(d.st.inactive, u)
+	} else {
+		d.st.inactive[u] = true
+	}
 }
 
 // link links a new user to the account with its email (a seeded one, or one
@@ -318,6 +330,7 @@ func (d *Directory) updateUser(u *user, next map[string]any, kind updateKind, em
 	case !wasActive && isActive:
 		d.record(Event{Type: EventUserReactivate, UserID: u.id, AccountID: u.accountID, Message: fmt.Sprintf("User %s reactivated", u.id)})
 	}
+	d.trackActive(u)
 	d.touchUser(u)
 	return nil
 }
@@ -451,6 +464,7 @@ func (d *Directory) deleteUser(r *http.Request, id string) (*response, error) {
 	d.removeFromGroups(u, func(*group) bool { return true })
 	delete(d.st.users, u.id)
 	delete(d.st.userByName, d.userKey(u.userName()))
+	delete(d.st.inactive, u)
 	d.st.removeUserFromOrder(u)
 	return &response{status: http.StatusNoContent}, nil
 }
