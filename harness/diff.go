@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -61,8 +62,7 @@ type Classifier func(email string) bool
 func Compare(before, after *Snapshot, managed Classifier) Diff {
 	var d Diff
 	bu, au := indexUsers(before), indexUsers(after)
-	bg, ag := groupsByUser(before), groupsByUser(after)
-	bname, aname := userNames(before), userNames(after)
+	bg, ag := groupsOfSuspects(before, after, bu, au)
 
 	keys := unionKeys(bu, au)
 	var users []Change
@@ -99,6 +99,7 @@ func Compare(before, after *Snapshot, managed Classifier) Diff {
 	d.Changes = append(d.Changes, users...)
 
 	bgi, agi := indexGroups(before), indexGroups(after)
+	var bname, aname map[string]string // user id → userName, built when a group's members moved
 	for _, k := range unionKeys(bgi, agi) {
 		bs, as := bgi[k], agi[k]
 		c := Change{Kind: "group", Subject: k}
@@ -116,6 +117,9 @@ func Compare(before, after *Snapshot, managed Classifier) Diff {
 				c.Details = append(c.Details, fmt.Sprintf("id %s → %s", b.ID, a.ID))
 			}
 			if !sameMultiset(b.Members, a.Members) {
+				if bname == nil {
+					bname, aname = userNames(before), userNames(after)
+				}
 				c.Details = append(c.Details, fmt.Sprintf("members %s → %s",
 					fmtSet(names(b.Members, bname)), fmtSet(names(a.Members, aname))))
 			}
@@ -194,11 +198,60 @@ func indexGroups(s *Snapshot) map[string][]GroupState {
 	return m
 }
 
-func groupsByUser(s *Snapshot) map[string][]string {
-	m := make(map[string][]string, len(s.Users))
+// groupsOfSuspects returns, for each snapshot, the display names of the groups holding each user
+// whose groups may have moved. A user keeps its groups when its id is unchanged and no group
+// named like one of its groups changed its member multiset (groups of one name taken together),
+// so only the members of changed groups and users with a new id are indexed: in a large org
+// where little moved, indexing every membership would cost more than the rest of the diff.
+func groupsOfSuspects(before, after *Snapshot, bu, au map[string][]UserState) (bg, ag map[string][]string) {
+	bmem, amem := membersByName(before), membersByName(after)
+	bsus, asus := map[string]bool{}, map[string]bool{}
+	for name, bm := range bmem {
+		if am, ok := amem[name]; !ok || !sameMultiset(bm, am) {
+			for _, id := range bm {
+				bsus[id] = true
+			}
+		}
+	}
+	for name, am := range amem {
+		if bm, ok := bmem[name]; !ok || !sameMultiset(bm, am) {
+			for _, id := range am {
+				asus[id] = true
+			}
+		}
+	}
+	for k, bs := range bu {
+		if as := au[k]; len(bs) > 0 && len(as) > 0 && bs[0].ID != as[0].ID {
+			bsus[bs[0].ID], asus[as[0].ID] = true, true
+		}
+	}
+	return groupsByUser(before, bsus), groupsByUser(after, asus)
+}
+
+// membersByName is every group's members, the members of groups sharing a name together.
+func membersByName(s *Snapshot) map[string][]string {
+	m := make(map[string][]string, len(s.Groups))
+	for _, g := range s.Groups {
+		if prev, ok := m[g.DisplayName]; ok {
+			m[g.DisplayName] = append(slices.Clip(prev), g.Members...)
+		} else {
+			m[g.DisplayName] = g.Members
+		}
+	}
+	return m
+}
+
+// groupsByUser maps each user id in only to the display names of the groups holding it.
+func groupsByUser(s *Snapshot, only map[string]bool) map[string][]string {
+	m := make(map[string][]string, len(only))
+	if len(only) == 0 {
+		return m
+	}
 	for _, g := range s.Groups {
 		for _, id := range g.Members {
-			m[id] = append(m[id], g.DisplayName)
+			if only[id] {
+				m[id] = append(m[id], g.DisplayName)
+			}
 		}
 	}
 	return m
@@ -265,6 +318,9 @@ func none(s string) string {
 func sameMultiset(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
+	}
+	if slices.Equal(a, b) { // the common case (nothing moved, same order) needs no map
+		return true
 	}
 	count := make(map[string]int, len(a))
 	for _, x := range a {
