@@ -205,27 +205,27 @@ func indexGroups(s *Snapshot) map[string][]GroupState {
 // where little moved, indexing every membership would cost more than the rest of the diff.
 func groupsOfSuspects(before, after *Snapshot, bu, au map[string][]UserState) (bg, ag map[string][]string) {
 	bmem, amem := membersByName(before), membersByName(after)
-	bsus, asus := map[string]bool{}, map[string]bool{}
+	suspects := map[string]bool{} // user ids, indexed in both snapshots
 	for name, bm := range bmem {
 		if am, ok := amem[name]; !ok || !sameMultiset(bm, am) {
 			for _, id := range bm {
-				bsus[id] = true
+				suspects[id] = true
 			}
 		}
 	}
 	for name, am := range amem {
 		if bm, ok := bmem[name]; !ok || !sameMultiset(bm, am) {
 			for _, id := range am {
-				asus[id] = true
+				suspects[id] = true
 			}
 		}
 	}
 	for k, bs := range bu {
 		if as := au[k]; len(bs) > 0 && len(as) > 0 && bs[0].ID != as[0].ID {
-			bsus[bs[0].ID], asus[as[0].ID] = true, true
+			suspects[bs[0].ID], suspects[as[0].ID] = true, true
 		}
 	}
-	return groupsByUser(before, bsus), groupsByUser(after, asus)
+	return groupsByUser(before, suspects), groupsByUser(after, suspects)
 }
 
 // membersByName is every group's members, the members of groups sharing a name together.
