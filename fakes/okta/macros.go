@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
@@ -26,6 +24,19 @@ func (p *Replayer) macro(ctx context.Context, r *Run, st *scenario.Step) error {
 	switch st.Okta {
 	case "provision":
 		return p.provision(ctx, r, fail)
+	case "assign":
+		if r.user != nil {
+			return p.assign(ctx, r, *r.user, st, fail)
+		}
+		defer func() { r.user = nil }()
+		org := r.Scenario.Org
+		for i := range org.Users {
+			r.user = &org.Users[i]
+			if err := p.assign(ctx, r, org.Users[i], st, fail); err != nil {
+				return err
+			}
+		}
+		return nil
 	case "listUsers", "listGroups":
 		res := "/Users"
 		if st.Okta == "listGroups" {
@@ -65,38 +76,9 @@ func (p *Replayer) send(ctx context.Context, r *Run, method, path string, body a
 func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, error) error) error {
 	org := r.Scenario.Org
 	for _, u := range org.Users {
-		filter := fmt.Sprintf("userName eq %q", u.UserName)
-		path := "/Users?filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20") + "&startIndex=1&count=100"
-		resp, err := p.send(ctx, r, http.MethodGet, path, nil, 200, 404)
-		if err != nil {
-			return fail("lookup "+u.UserName, err)
+		if err := p.assignUser(ctx, r, u, u.Profile(), []int{201}, fail); err != nil {
+			return err
 		}
-		if resp.Status == http.StatusOK {
-			var page harness.ListResponse
-			if err := resp.JSON(&page); err != nil {
-				return fail("lookup "+u.UserName, err)
-			}
-			if len(page.Resources) > 0 {
-				var found struct {
-					ID string `json:"id"`
-				}
-				if err := json.Unmarshal(page.Resources[0], &found); err == nil && found.ID != "" {
-					r.UserIDs[u.Key] = found.ID
-					continue
-				}
-			}
-		}
-		body := u.Profile()
-		body["password"] = "Okta-Gen-" + scenario.OktaID(u.Key)[3:11]
-		resp, err = p.send(ctx, r, http.MethodPost, "/Users", body, 201)
-		if err != nil {
-			return fail("create "+u.UserName, err)
-		}
-		id, err := idOf(resp)
-		if err != nil {
-			return fail("create "+u.UserName, err)
-		}
-		r.UserIDs[u.Key] = id
 	}
 	for _, g := range org.Groups {
 		resp, err := p.send(ctx, r, http.MethodPost, "/Groups", map[string]any{
@@ -140,6 +122,71 @@ func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, erro
 			return fail("deactivate "+u.UserName, err)
 		}
 	}
+	return nil
+}
+
+// assign is `okta: assign` for one user: its profile with the step's body laid over it (templates
+// see the user), then Okta's lookup-or-create.
+func (p *Replayer) assign(ctx context.Context, r *Run, u scenario.User, st *scenario.Step, fail func(string, error) error) error {
+	profile := any(u.Profile())
+	if st.HasBody {
+		over, err := scenario.Render(st.Body, r.lookup)
+		if err != nil {
+			return fail("assign "+u.Key, &ScenarioError{Msg: err.Error()})
+		}
+		profile = Merge(profile, over)
+	}
+	body, ok := profile.(map[string]any)
+	if !ok {
+		return fail("assign "+u.Key, &ScenarioError{Msg: "body: must be an object"})
+	}
+	want := st.Expect
+	if len(want) == 0 {
+		want = []int{201}
+	}
+	return p.assignUser(ctx, r, u, body, want, fail)
+}
+
+// assignUser is what Okta does when a user is assigned to the app: look the userName up
+// (an existing match is linked, as Okta's import matching does) and POST the user only when
+// nothing matches. The user's id on the target is bound either way.
+func (p *Replayer) assignUser(ctx context.Context, r *Run, u scenario.User, body map[string]any, want []int, fail func(string, error) error) error {
+	userName, _ := body["userName"].(string)
+	if userName == "" {
+		return fail("assign "+u.Key, &ScenarioError{Msg: "the profile has no userName"})
+	}
+	path := "/Users?filter=" + queryEscape(fmt.Sprintf("userName eq %q", userName)) + "&startIndex=1&count=100"
+	resp, err := p.send(ctx, r, http.MethodGet, path, nil, 200, 404)
+	if err != nil {
+		return fail("lookup "+userName, err)
+	}
+	if resp.Status == http.StatusOK {
+		var page harness.ListResponse
+		if err := resp.JSON(&page); err != nil {
+			return fail("lookup "+userName, err)
+		}
+		if len(page.Resources) > 0 {
+			var found struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(page.Resources[0], &found); err == nil && found.ID != "" {
+				r.UserIDs[u.Key] = found.ID
+				return nil
+			}
+		}
+	}
+	if _, ok := body["password"]; !ok {
+		body["password"] = "Okta-Gen-" + scenario.OktaID(u.Key)[3:11]
+	}
+	resp, err = p.send(ctx, r, http.MethodPost, "/Users", body, want...)
+	if err != nil {
+		return fail("create "+userName, err)
+	}
+	id, err := idOf(resp)
+	if err != nil {
+		return fail("create "+userName, err)
+	}
+	r.UserIDs[u.Key] = id
 	return nil
 }
 

@@ -33,6 +33,7 @@ type Run struct {
 	GroupIDs map[string]string
 	Vars     map[string]any
 	lastGET  map[string]any
+	rebind   *rebinder // nil unless the scenario says rebind: auto
 
 	user  *scenario.User
 	group *scenario.Group
@@ -40,8 +41,21 @@ type Run struct {
 
 // NewRun starts the replay state of a scenario.
 func NewRun(sc *scenario.Scenario, runID string) *Run {
-	return &Run{Scenario: sc, ID: runID, UserIDs: map[string]string{}, GroupIDs: map[string]string{},
+	r := &Run{Scenario: sc, ID: runID, UserIDs: map[string]string{}, GroupIDs: map[string]string{},
 		Vars: map[string]any{}, lastGET: map[string]any{}}
+	if sc.Rebind == scenario.RebindAuto {
+		r.rebind = newRebinder()
+	}
+	return r
+}
+
+// Rebound is the live id the target assigned in place of a recorded one (rebind: auto).
+func (r *Run) Rebound(recorded string) (string, bool) {
+	if r.rebind == nil {
+		return "", false
+	}
+	id, ok := r.rebind.ids[recorded]
+	return id, ok
 }
 
 // Scope is what the run created or touched: the org's userNames (which also finds duplicate
@@ -59,6 +73,11 @@ func (r *Run) Scope() harness.Scope {
 	}
 	for _, id := range r.GroupIDs {
 		s.GroupIDs = append(s.GroupIDs, id)
+	}
+	if r.rebind != nil {
+		s.UserNames = append(s.UserNames, r.rebind.userNames()...)
+		s.UserIDs = append(s.UserIDs, r.rebind.liveIDs("user")...)
+		s.GroupIDs = append(s.GroupIDs, r.rebind.liveIDs("group")...)
 	}
 	return s
 }
@@ -149,18 +168,30 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 		what += " (" + r.group.Key + ")"
 	}
 	fail := func(err error) error { return &StepError{Pos: st.Pos, What: what, Err: err} }
-	path, err := scenario.RenderString(st.Path, r.lookup)
+	text := func(s string) (string, error) {
+		if st.Verbatim {
+			return s, nil
+		}
+		return scenario.RenderString(s, r.lookup)
+	}
+	path, err := text(st.Path)
 	if err != nil {
 		return fail(&ScenarioError{Msg: err.Error()})
+	}
+	if r.rebind != nil {
+		path = r.rebind.path(path)
 	}
 	if len(st.Query) > 0 {
 		var q []string
 		for _, kv := range st.Query {
-			v, err := scenario.RenderString(kv.Value, r.lookup)
+			v, err := text(kv.Value)
 			if err != nil {
 				return fail(&ScenarioError{Msg: err.Error()})
 			}
-			q = append(q, url.QueryEscape(kv.Key)+"="+strings.ReplaceAll(url.QueryEscape(v), "+", "%20"))
+			if r.rebind != nil {
+				v = r.rebind.queryValue(kv.Key, v)
+			}
+			q = append(q, url.QueryEscape(kv.Key)+"="+queryEscape(v))
 		}
 		sep := "?"
 		if strings.Contains(path, "?") {
@@ -170,7 +201,7 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 	}
 	header := http.Header{}
 	for _, kv := range st.Headers {
-		v, err := scenario.RenderString(kv.Value, r.lookup)
+		v, err := text(kv.Value)
 		if err != nil {
 			return fail(&ScenarioError{Msg: err.Error()})
 		}
@@ -190,9 +221,14 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 			doc = Merge(doc, r.user.Profile())
 		}
 		if st.HasBody {
-			rendered, err := scenario.Render(st.Body, r.lookup)
-			if err != nil {
-				return fail(&ScenarioError{Msg: err.Error()})
+			rendered := deepCopy(st.Body)
+			if !st.Verbatim {
+				if rendered, err = scenario.Render(st.Body, r.lookup); err != nil {
+					return fail(&ScenarioError{Msg: err.Error()})
+				}
+			}
+			if r.rebind != nil {
+				rendered = r.rebind.body(rendered)
 			}
 			doc = Merge(doc, rendered)
 		}
@@ -211,14 +247,18 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 		}
 		return fail(&harness.StatusError{Method: st.Method, Path: path, Want: want, Got: resp.Status, Body: short(resp.Body)})
 	}
+	pairing := r.rebind != nil && st.Response != nil && st.Response.Body != nil
 	var doc any
-	if len(resp.Body) > 0 && (len(st.Capture) > 0 || st.Method == http.MethodGet || st.Method == http.MethodPost) {
-		if err := json.Unmarshal(resp.Body, &doc); err != nil && len(st.Capture) > 0 {
+	if len(resp.Body) > 0 && (len(st.Capture) > 0 || pairing || st.Method == http.MethodGet || st.Method == http.MethodPost) {
+		if err := json.Unmarshal(resp.Body, &doc); err != nil && (len(st.Capture) > 0 || pairing) {
 			return fail(&harness.ProtocolError{Msg: fmt.Sprintf("answered %d with a body that is not JSON: %s", resp.Status, short(resp.Body))})
 		}
 	}
 	if st.Method == http.MethodGet && resp.Status == http.StatusOK && doc != nil {
 		r.lastGET[pathOnly(path)] = doc
+	}
+	if pairing {
+		r.rebind.pair(path, st.Response.Body, doc)
 	}
 	for _, kv := range st.Capture {
 		jp, _ := scenario.ParseJSONPath(kv.Value)
@@ -336,6 +376,8 @@ func (r *Run) userField(u scenario.User, f string) (any, error) {
 		return u.UserName, nil
 	case "email":
 		return u.PrimaryEmail(), nil
+	case "secondEmail":
+		return u.SecondEmail, nil
 	case "profile":
 		return u.Profile(), nil
 	}

@@ -100,6 +100,8 @@ type parser struct {
 	errs []error
 	vars map[string]bool // captured variable names seen so far
 	orgv Org
+	// responses is set once a step records a response body (rebind: auto needs one).
+	responses bool
 }
 
 func (p *parser) pos(n *yaml.Node) Pos { return Pos{File: p.file, Line: n.Line, Col: n.Column} }
@@ -225,7 +227,7 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 	p.vars = map[string]bool{}
 	var provision, forceSync, verify *yaml.Node
 	seenVersion := false
-	p.fields(n, "the scenario", []string{"version", "name", "title", "description", "source", "labels", "repeat", "org", "provision", "forceSync", "verify"}, func(k string, v *yaml.Node) {
+	p.fields(n, "the scenario", []string{"version", "name", "title", "description", "source", "labels", "repeat", "rebind", "org", "provision", "forceSync", "verify"}, func(k string, v *yaml.Node) {
 		switch k {
 		case "version":
 			seenVersion = true
@@ -246,6 +248,17 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 			sc.Source = p.str(v, "source")
 		case "labels":
 			sc.Labels = p.strings(v, "labels")
+			p.checkLabels(v, sc.Labels)
+		case "rebind":
+			switch mode := p.str(v, "rebind"); mode {
+			case "auto", "off":
+				if mode == "auto" {
+					sc.Rebind = RebindAuto
+				}
+			case "":
+			default:
+				p.errf(v, "rebind must be auto or off, not %q", mode)
+			}
 		case "repeat":
 			sc.Repeat = p.integer(v, "repeat")
 			if sc.Repeat < 1 || sc.Repeat > 100 {
@@ -274,6 +287,7 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 		p.errf(n, "missing key \"source\": every recording says where its shapes come from")
 	}
 	// Phases are read in replay order, so a capture is known before it is used.
+	sc.Org.Reindex()
 	p.orgv = sc.Org
 	if provision != nil {
 		sc.Provision = p.steps(provision, "provision", scope{})
@@ -289,8 +303,36 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 	if verify != nil {
 		sc.Verify = p.steps(verify, "verify", scope{})
 	}
+	if sc.Rebind == RebindAuto && !p.responses {
+		p.errf(n, "rebind: auto needs recorded responses (a response: with a body on the steps that create or list resources)")
+	}
 	return sc
 }
+
+// checkLabels keeps labels to the known set (custom ones start with x-), so --label-filter
+// expressions can be trusted.
+func (p *parser) checkLabels(n *yaml.Node, labels []string) {
+	for i, l := range labels {
+		at := n
+		if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+			at = n.Content[i]
+		}
+		if _, ok := Labels[l]; ok {
+			continue
+		}
+		if strings.HasPrefix(l, "x-") && customLabelRE.MatchString(l) {
+			continue
+		}
+		known := make([]string, 0, len(Labels))
+		for k := range Labels {
+			known = append(known, k)
+		}
+		sort.Strings(known)
+		p.errf(at, "unknown label %q (known: %s; custom labels start with x- and hold only a-z, 0-9, -)", l, strings.Join(known, ", "))
+	}
+}
+
+var customLabelRE = regexp.MustCompile(`^x-[a-z0-9][a-z0-9-]*$`)
 
 func (p *parser) org(n *yaml.Node) Org {
 	var o Org
@@ -305,7 +347,7 @@ func (p *parser) org(n *yaml.Node) Org {
 		case "users":
 			for _, un := range v.Content {
 				u := User{Active: true, Pos: p.pos(un)}
-				p.fields(un, "an org user", []string{"key", "userName", "email", "givenName", "familyName", "displayName", "externalId", "locale", "active"}, func(k string, v *yaml.Node) {
+				p.fields(un, "an org user", []string{"key", "userName", "email", "givenName", "familyName", "displayName", "externalId", "locale", "secondEmail", "active"}, func(k string, v *yaml.Node) {
 					switch k {
 					case "key":
 						u.Key = p.str(v, "key")
@@ -323,6 +365,11 @@ func (p *parser) org(n *yaml.Node) Org {
 						u.ExternalID = p.str(v, "externalId")
 					case "locale":
 						u.Locale = p.str(v, "locale")
+					case "secondEmail":
+						u.SecondEmail = p.str(v, "secondEmail")
+						if !strings.Contains(u.SecondEmail, "@") {
+							p.errf(v, "secondEmail %q has no domain", u.SecondEmail)
+						}
 					case "active":
 						u.Active = p.boolean(v, "active")
 					}
@@ -415,9 +462,9 @@ func (p *parser) steps(n *yaml.Node, what string, sc scope) []Step {
 
 func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 	st := Step{Pos: p.pos(n)}
-	var steps, pathNode *yaml.Node
+	var steps, pathNode, bodyNode *yaml.Node
 	var templated []*yaml.Node
-	p.fields(n, "a step of "+what, []string{"name", "method", "path", "query", "headers", "body", "echo", "profile", "expect", "capture", "forEach", "steps", "okta"}, func(k string, v *yaml.Node) {
+	p.fields(n, "a step of "+what, []string{"name", "method", "path", "query", "headers", "body", "echo", "profile", "expect", "capture", "forEach", "steps", "okta", "verbatim", "response"}, func(k string, v *yaml.Node) {
 		switch k {
 		case "name":
 			st.Name = p.str(v, "name")
@@ -438,6 +485,7 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 			templated = append(templated, v)
 		case "body":
 			st.HasBody = true
+			bodyNode = v
 			var b any
 			if err := v.Decode(&b); err != nil {
 				p.errf(v, "body: %v", err)
@@ -476,15 +524,51 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 			if _, ok := Macros[st.Okta]; st.Okta != "" && !ok {
 				p.errf(v, "unknown okta macro %q (known: %s)", st.Okta, strings.Join(macroNames(), ", "))
 			}
+		case "verbatim":
+			st.Verbatim = p.boolean(v, "verbatim")
+		case "response":
+			st.Response = p.response(v)
 		}
 	})
 	if n.Kind != yaml.MappingNode {
 		return st
 	}
+	if st.Response != nil && (st.Okta != "" || st.ForEach != "") {
+		p.errf(n, "response: belongs to a step that sends one request, not to okta: or forEach:")
+	}
 	switch {
 	case st.Okta != "":
 		if st.Method != "" || st.Path != "" || st.ForEach != "" {
 			p.errf(n, "a step with okta: takes no method, path or forEach")
+		}
+		if len(st.Query)+len(st.Headers)+len(st.Capture) > 0 || st.Echo || st.Profile || st.Verbatim {
+			p.errf(n, "a step with okta: takes only name, and for assign body: and expect:")
+		}
+		switch st.Okta {
+		case "assign":
+			if sc.group {
+				p.errf(n, "okta: assign assigns users: use it inside forEach: users or at the top of a phase")
+			}
+			if bodyNode != nil {
+				if bodyNode.Kind != yaml.MappingNode {
+					p.errf(bodyNode, "okta: assign body: overlays the user's profile and must be a mapping, not %s", kindName(bodyNode))
+				}
+				inner := sc
+				if !sc.user {
+					inner.user = true // at the top, assign loops over every org user
+				}
+				p.checkTemplates(bodyNode, inner)
+			}
+		default:
+			if sc.user || sc.group {
+				p.errf(n, "okta: %s works on the whole org and cannot run inside forEach", st.Okta)
+			}
+			if st.HasBody {
+				p.errf(bodyNode, "okta: %s takes no body", st.Okta)
+			}
+			if len(st.Expect) > 0 {
+				p.errf(n, "okta: %s takes no expect: (only assign, for its POST)", st.Okta)
+			}
 		}
 		return st
 	case st.ForEach != "":
@@ -529,13 +613,39 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 	if st.Profile && !sc.user {
 		p.errf(n, "profile: needs a user (inside forEach: users)")
 	}
-	for _, t := range templated {
-		p.checkTemplates(t, sc)
+	if !st.Verbatim {
+		for _, t := range templated {
+			p.checkTemplates(t, sc)
+		}
 	}
 	for _, kv := range st.Capture {
 		p.vars[kv.Key] = true
 	}
 	return st
+}
+
+// response reads a recorded response: {status: 201, body: {...}}.
+func (p *parser) response(n *yaml.Node) *Recorded {
+	r := &Recorded{Pos: p.pos(n)}
+	p.fields(n, "response", []string{"status", "body"}, func(k string, v *yaml.Node) {
+		switch k {
+		case "status":
+			r.Status = p.integer(v, "response status")
+			if r.Status != 0 && (r.Status < 100 || r.Status > 599) {
+				p.errf(v, "response status %d is not an HTTP status", r.Status)
+			}
+		case "body":
+			var b any
+			if err := v.Decode(&b); err != nil {
+				p.errf(v, "response body: %v", err)
+			}
+			r.Body = normalise(b)
+			if r.Body != nil {
+				p.responses = true
+			}
+		}
+	})
+	return r
 }
 
 func macroNames() []string {
@@ -635,7 +745,7 @@ func (p *parser) checkRef(ref []string, sc scope) string {
 	return ""
 }
 
-var userFields = []string{"key", "id", "userName", "email", "givenName", "familyName", "displayName", "externalId", "locale", "profile"}
+var userFields = []string{"key", "id", "userName", "email", "secondEmail", "givenName", "familyName", "displayName", "externalId", "locale", "profile"}
 var groupFields = []string{"key", "id", "displayName", "members", "memberIds"}
 
 // normalise turns YAML-decoded maps into map[string]any all the way down.

@@ -23,17 +23,29 @@ type Scenario struct {
 	Source      string
 	Labels      []string
 	// Repeat replays the forceSync phase this many times (idempotency); default 1.
-	Repeat    int
+	Repeat int
+	// Rebind is "auto" for recordings whose paths and bodies hold the ids of the server they were
+	// recorded against: the replay pairs each step's recorded response ids with the live ones and
+	// rewrites later requests. "" (off) for scenarios that use {{templates}} instead.
+	Rebind    string
 	Org       Org
 	Provision []Step
 	ForceSync []Step
 	Verify    []Step
 }
 
+// Rebind modes.
+const (
+	RebindOff  = ""
+	RebindAuto = "auto"
+)
+
 // Org is the identity provider's side: its users, groups and memberships.
 type Org struct {
 	Users  []User
 	Groups []Group
+
+	userIdx, groupIdx map[string]int // by key; see Reindex
 }
 
 // User is an Okta user assigned to the app.
@@ -46,6 +58,9 @@ type User struct {
 	DisplayName string
 	ExternalID  string
 	Locale      string
+	// SecondEmail is Okta's secondEmail profile attribute, pushed as a second, non-primary
+	// email of type "other" (inferred mapping).
+	SecondEmail string
 	Active      bool
 	Pos         Pos
 }
@@ -74,8 +89,22 @@ type Step struct {
 	ForEach string   // "users", "groups" or "" ; see Keys
 	Keys    []string // forEach over these org keys (users or groups, per ForEach)
 	Steps   []Step   // the loop body
-	Okta    string   // a macro: provision, listUsers, listGroups
-	Pos     Pos
+	Okta    string   // a macro: provision, assign, listUsers, listGroups
+	// Verbatim sends path, query, headers and body exactly as written: no {{templates}} (an
+	// imported recording whose text holds braces). Re-binding still applies.
+	Verbatim bool
+	// Response is what the recorded server answered; with Rebind auto its ids are paired with the
+	// live answer's ids.
+	Response *Recorded
+	Pos      Pos
+}
+
+// Recorded is a recorded response: its status and its body, trimmed to what identifies the
+// resources in it (id, userName, displayName, externalId, Resources).
+type Recorded struct {
+	Status int
+	Body   any
+	Pos    Pos
 }
 
 // KV is an ordered key/value pair.
@@ -107,6 +136,7 @@ func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
 // Macros are the Okta operations a step may name with `okta:`.
 var Macros = map[string]string{
 	"provision":  "Okta's initial push of the org: lookup by userName, POST each user, POST each group, then the rename+add membership PATCH",
+	"assign":     "Okta's assignment of a user (the loop's user, or every org user): lookup by userName, linked if found, else POST; body: overlays the profile",
 	"listUsers":  "GET /Users?startIndex=1&count=100 and the following pages until totalResults",
 	"listGroups": "GET /Groups?startIndex=1&count=100 and the following pages until totalResults",
 }
@@ -147,7 +177,7 @@ func (u User) Profile() map[string]any {
 			"givenName":  u.GivenName,
 			"familyName": u.FamilyName,
 		},
-		"emails":      []any{map[string]any{"primary": true, "value": u.PrimaryEmail(), "type": "work"}},
+		"emails":      u.emails(),
 		"displayName": display,
 		"locale":      locale,
 		"externalId":  ext,
@@ -156,8 +186,37 @@ func (u User) Profile() map[string]any {
 	}
 }
 
+func (u User) emails() []any {
+	out := []any{map[string]any{"primary": true, "value": u.PrimaryEmail(), "type": "work"}}
+	if u.SecondEmail != "" {
+		out = append(out, map[string]any{"primary": false, "value": u.SecondEmail, "type": "other"})
+	}
+	return out
+}
+
+// Reindex builds the key indexes UserByKey and GroupByKey use, so lookups in a large org cost
+// O(1). The loader calls it; code that builds an Org by hand may (lookups work without it, by
+// a scan).
+func (o *Org) Reindex() {
+	o.userIdx = make(map[string]int, len(o.Users))
+	for i, u := range o.Users {
+		if _, dup := o.userIdx[u.Key]; !dup {
+			o.userIdx[u.Key] = i
+		}
+	}
+	o.groupIdx = make(map[string]int, len(o.Groups))
+	for i, g := range o.Groups {
+		if _, dup := o.groupIdx[g.Key]; !dup {
+			o.groupIdx[g.Key] = i
+		}
+	}
+}
+
 // UserByKey finds an org user.
 func (o Org) UserByKey(key string) (User, bool) {
+	if i, ok := o.userIdx[key]; ok && i < len(o.Users) && o.Users[i].Key == key {
+		return o.Users[i], true
+	}
 	for _, u := range o.Users {
 		if u.Key == key {
 			return u, true
@@ -168,10 +227,31 @@ func (o Org) UserByKey(key string) (User, bool) {
 
 // GroupByKey finds an org group.
 func (o Org) GroupByKey(key string) (Group, bool) {
+	if i, ok := o.groupIdx[key]; ok && i < len(o.Groups) && o.Groups[i].Key == key {
+		return o.Groups[i], true
+	}
 	for _, g := range o.Groups {
 		if g.Key == key {
 			return g, true
 		}
 	}
 	return Group{}, false
+}
+
+// Labels a scenario may carry (besides custom ones starting with "x-"); the suite adds
+// idp:okta and scenario:<name> itself. They select scenarios with --label-filter.
+var Labels = map[string]string{
+	"access-1003":  "the force sync of Atlassian's ACCESS-1003, as filed",
+	"profile-push": "user profile pushes: GET then a full-body PUT",
+	"emails":       "re-pushed emails that mean the same: case, order, display, type, primary",
+	"lookup":       "Okta's lookup by userName before it creates a user",
+	"lifecycle":    "deactivate, reactivate and Okta's re-POST of a returning user",
+	"group-push":   "Group Push: rename PATCH, membership deltas, Push Now, PUT /Groups",
+	"aiw":          "apps built with Okta's App Integration Wizard: PUT for everything",
+	"paging":       "Okta's count=100 paging loops",
+	"idempotency":  "the same force sync replayed more than once",
+	"scale":        "large generated orgs",
+	"recorded":     "captured with scimreplay record",
+	"imported":     "imported from a HAR file",
+	"generated":    "made by scimreplay generate",
 }
