@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Redacted replaces every secret the harness writes anywhere.
@@ -20,7 +21,38 @@ func Redact(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, sec, Redacted)
 		}
 	}
+	if !mayHoldCredential(s) {
+		return s
+	}
 	return bearerRE.ReplaceAllString(s, "${1}${2}"+Redacted)
+}
+
+// mayHoldCredential reports whether bearerRE can match s: a match starts with bearer, basic or
+// token in some letter case. Checking that costs a scan of the bytes, far less than running the
+// regexp over every request and response body of a large sync. A string with a non-ASCII byte
+// always goes to the regexp, whose case folding also knows letters such as the Kelvin sign.
+func mayHoldCredential(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return true
+		}
+		switch c | 0x20 {
+		case 'b':
+			if hasFoldPrefix(s[i:], "bearer") || hasFoldPrefix(s[i:], "basic") {
+				return true
+			}
+		case 't':
+			if hasFoldPrefix(s[i:], "token") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasFoldPrefix(s, word string) bool {
+	return len(s) >= len(word) && strings.EqualFold(s[:len(word)], word)
 }
 
 // RedactHeader returns a copy of h with Authorization, cookies and API-key headers redacted.
