@@ -3,13 +3,19 @@ package harness
 import (
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // TargetFlags binds the --target-* flags that describe a target, with SCIMREPLAY_TARGET_* env
-// vars as defaults. Flags win over env vars.
+// vars as defaults. Settings come, lowest first, from the built-in defaults, the profile file
+// (--target-profile), the env vars, and the flags set on the command line: only flags actually
+// given (or env vars actually set) override the profile.
 type TargetFlags struct {
+	Profile                          string
 	Image, Dockerfile, ImageTag, URL string
 	Port                             int
 	BasePath, Token, Ready           string
@@ -17,53 +23,172 @@ type TargetFlags struct {
 	StartupTimeout                   time.Duration
 	VerifiedDomains                  string
 	LinkAttribute                    string
+	LinkPath, LinkPointer            string
 	AuditPath, AuditPattern          string
+
+	fs      *flag.FlagSet
+	fromEnv map[string]bool  // flags whose value came from a SCIMREPLAY_TARGET_* env var
+	envErrs map[string]error // env vars that did not parse, by flag name
 }
+
+// EnvPrefix starts the name of every env var that gives a --target-* flag its default:
+// --target-base-path ↔ SCIMREPLAY_TARGET_BASE_PATH.
+const EnvPrefix = "SCIMREPLAY_TARGET_"
 
 // Bind registers the flags on fs. getenv supplies defaults (pass os.Getenv).
 func (f *TargetFlags) Bind(fs *flag.FlagSet, getenv func(string) string) {
-	env := func(k string) string { return getenv("SCIMREPLAY_TARGET_" + k) }
-	fs.StringVar(&f.Image, "target-image", env("IMAGE"), "gate this image (present locally)")
-	fs.StringVar(&f.Dockerfile, "target-dockerfile", env("DOCKERFILE"), "gate the image built from this directory's Dockerfile")
-	fs.StringVar(&f.ImageTag, "target-image-tag", env("IMAGE_TAG"), "fixed repo:tag for --target-dockerfile (default derived from the directory)")
-	fs.StringVar(&f.URL, "target-url", env("URL"), "gate a server already running at this URL (no container)")
-	fs.IntVar(&f.Port, "target-port", intOr(env("PORT"), DefaultPort), "the container port the target listens on")
-	fs.StringVar(&f.BasePath, "target-base-path", or(env("BASE_PATH"), DefaultBasePath), "the SCIM base path")
-	fs.StringVar(&f.Token, "target-token", env("TOKEN"), "bearer token (default: a random token per run, passed via --target-env {{token}})")
-	fs.StringVar(&f.Ready, "target-ready", env("READY"), "readiness path (default <base>/ServiceProviderConfig; 2xx or 401 is up)")
-	fs.Var(&f.Env, "target-env", "K=V environment for the target container, repeatable; {{token}} expands")
-	fs.DurationVar(&f.StartupTimeout, "target-startup-timeout", durOr(env("STARTUP_TIMEOUT"), DefaultStartupTimeout), "how long the target may take to become ready")
-	fs.StringVar(&f.VerifiedDomains, "target-verified-domains", env("VERIFIED_DOMAINS"), "comma list of the target's verified domains (users elsewhere are unmanaged)")
-	fs.StringVar(&f.LinkAttribute, "target-link-attribute", env("LINK_ATTRIBUTE"), "User attribute path holding the linked account")
-	fs.StringVar(&f.AuditPath, "target-audit-path", env("AUDIT_PATH"), "path of the target's audit log")
-	fs.StringVar(&f.AuditPattern, "target-audit-pattern", env("AUDIT_PATTERN"), "regular expression of an unlink line in the audit log")
+	f.fs, f.fromEnv, f.envErrs = fs, map[string]bool{}, map[string]error{}
+	// env reads the variable of a flag and remembers that the flag's value came from it.
+	env := func(name string) string {
+		v := getenv(envName(name))
+		if v != "" {
+			f.fromEnv[name] = true
+		}
+		return v
+	}
+	str := func(p *string, name, def, usage string) {
+		fs.StringVar(p, name, or(env(name), def), usage+" ($"+envName(name)+")")
+	}
+	str(&f.Profile, "target-profile", "", "read the target's settings from this YAML file; flags override it")
+	str(&f.Image, "target-image", "", "gate this image (present locally)")
+	str(&f.Dockerfile, "target-dockerfile", "", "gate the image built from this directory's Dockerfile")
+	str(&f.ImageTag, "target-image-tag", "", "fixed repo:tag for --target-dockerfile (default derived from the directory)")
+	str(&f.URL, "target-url", "", "gate a server already running at this URL (no container; scenario names get a per-run suffix)")
+	port := DefaultPort
+	if v := env("target-port"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			f.envErrs["target-port"] = fmt.Errorf("$%s=%q is not a port number", envName("target-port"), v)
+		} else {
+			port = n
+		}
+	}
+	fs.IntVar(&f.Port, "target-port", port, "the container port the target listens on ($"+envName("target-port")+")")
+	str(&f.BasePath, "target-base-path", DefaultBasePath, "the SCIM base path")
+	str(&f.Token, "target-token", "", "bearer token (default for a container: a random token per run, which --target-env values reach as {{token}})")
+	str(&f.Ready, "target-ready", "", "readiness path (default <base>/ServiceProviderConfig; 2xx or 401 is up)")
+	fs.Var(&f.Env, "target-env", "K=V environment for the target container, repeatable; {{token}} expands to the token")
+	timeout := DefaultStartupTimeout
+	if v := env("target-startup-timeout"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			f.envErrs["target-startup-timeout"] = fmt.Errorf("$%s=%q is not a duration such as 90s", envName("target-startup-timeout"), v)
+		} else {
+			timeout = d
+		}
+	}
+	fs.DurationVar(&f.StartupTimeout, "target-startup-timeout", timeout, "how long the target may take to become ready ($"+envName("target-startup-timeout")+")")
+	str(&f.VerifiedDomains, "target-verified-domains", "", "comma list of the target's verified domains (users elsewhere are unmanaged)")
+	str(&f.LinkAttribute, "target-link-attribute", "", "link probe: the User attribute path holding the linked account")
+	str(&f.LinkPath, "target-link-path", "", "link probe: an HTTP path of the target answering JSON links ({{id}} = the user id)")
+	str(&f.LinkPointer, "target-link-pointer", "", "link probe: the JSON pointer into --target-link-path's answer")
+	str(&f.AuditPath, "target-audit-path", "", "audit probe: path of the target's audit log")
+	str(&f.AuditPattern, "target-audit-pattern", "", "audit probe: regular expression of an unlink line in the audit log")
 }
 
-// Given reports whether any flag names a target (else the caller gates its default target).
-func (f *TargetFlags) Given() bool { return f.Image != "" || f.Dockerfile != "" || f.URL != "" }
+func envName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(flagName, "target-"), "-", "_"))
+}
 
-// Spec turns the flags into a target spec.
+// Given reports whether the flags name a target (else the caller gates its default target).
+func (f *TargetFlags) Given() bool {
+	return f.Profile != "" || f.Image != "" || f.Dockerfile != "" || f.URL != ""
+}
+
+// Spec turns the profile and the flags into a target spec; errors name the flag, the env var or
+// the profile's file:line:column.
 func (f *TargetFlags) Spec() (TargetSpec, error) {
-	s := TargetSpec{
-		Image: f.Image, Dockerfile: f.Dockerfile, ImageTag: f.ImageTag, URL: f.URL,
-		Port: f.Port, BasePath: f.BasePath, Token: f.Token, ReadyPath: f.Ready,
-		StartupTimeout: f.StartupTimeout, Env: map[string]string{},
-		LinkProbe:  LinkProbe{Attribute: f.LinkAttribute},
-		AuditProbe: AuditProbe{Path: f.AuditPath, Pattern: f.AuditPattern},
+	visited := map[string]bool{}
+	if f.fs != nil {
+		f.fs.Visit(func(fl *flag.Flag) { visited[fl.Name] = true })
 	}
-	for _, kv := range f.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		s.Env[k] = v
+	for _, name := range slices.Sorted(maps.Keys(f.envErrs)) {
+		if !visited[name] {
+			return TargetSpec{}, f.envErrs[name]
+		}
 	}
-	for _, d := range strings.Split(f.VerifiedDomains, ",") {
-		if d = strings.TrimSpace(d); d != "" {
+	// set reports whether a flag overrides the profile: given on the command line or by its env
+	// var; without a FlagSet (a TargetFlags filled in by code) whether it holds a value.
+	set := func(name string, hasValue bool) bool {
+		if f.fs == nil {
+			return hasValue
+		}
+		return visited[name] || f.fromEnv[name]
+	}
+	var s TargetSpec
+	if f.Profile != "" {
+		p, err := LoadProfile(f.Profile)
+		if err != nil {
+			return TargetSpec{}, err
+		}
+		s = p
+	}
+	if set("target-image", f.Image != "") || set("target-dockerfile", f.Dockerfile != "") || set("target-url", f.URL != "") {
+		// A source given by flag replaces the profile's whole source.
+		s.Image, s.Dockerfile, s.URL, s.ImageTag = f.Image, f.Dockerfile, f.URL, ""
+	}
+	if set("target-image-tag", f.ImageTag != "") {
+		s.ImageTag = f.ImageTag
+	}
+	if set("target-port", f.Port != 0) {
+		s.Port = f.Port
+	}
+	if set("target-base-path", f.BasePath != "") {
+		s.BasePath = f.BasePath
+	}
+	if set("target-token", f.Token != "") {
+		s.Token = f.Token
+	}
+	if set("target-ready", f.Ready != "") {
+		s.ReadyPath = f.Ready
+	}
+	if set("target-startup-timeout", f.StartupTimeout != 0) {
+		s.StartupTimeout = f.StartupTimeout
+	}
+	if len(f.Env) > 0 {
+		s.Env = maps.Clone(s.Env)
+		if s.Env == nil {
+			s.Env = map[string]string{}
+		}
+		for _, kv := range f.Env {
+			k, v, _ := strings.Cut(kv, "=")
+			s.Env[k] = v // a flag overrides the profile's value of the same variable
+		}
+	}
+	if set("target-verified-domains", f.VerifiedDomains != "") {
+		s.VerifiedDomains = nil
+		for _, d := range strings.Split(f.VerifiedDomains, ",") {
+			if d = strings.TrimSpace(d); d == "" {
+				continue
+			}
+			if err := checkDomain(d); err != nil {
+				return TargetSpec{}, fmt.Errorf("--target-verified-domains: %w", err)
+			}
 			s.VerifiedDomains = append(s.VerifiedDomains, d)
 		}
 	}
-	if (f.AuditPath == "") != (f.AuditPattern == "") {
-		return s, fmt.Errorf("--target-audit-path and --target-audit-pattern go together")
+	if set("target-link-attribute", f.LinkAttribute != "") {
+		s.LinkProbe = LinkProbe{Attribute: f.LinkAttribute}
 	}
-	return s, s.Validate()
+	if set("target-link-path", f.LinkPath != "") {
+		s.LinkProbe = LinkProbe{Path: f.LinkPath, Pointer: s.LinkProbe.Pointer}
+	}
+	if set("target-link-pointer", f.LinkPointer != "") {
+		s.LinkProbe.Pointer = f.LinkPointer
+	}
+	if set("target-audit-path", f.AuditPath != "") {
+		s.AuditProbe.Path = f.AuditPath
+	}
+	if set("target-audit-pattern", f.AuditPattern != "") {
+		s.AuditProbe.Pattern = f.AuditPattern
+	}
+	if err := s.Validate(); err != nil {
+		if f.Profile != "" {
+			return s, fmt.Errorf("target from %s and the flags: %w", f.Profile, err)
+		}
+		return s, fmt.Errorf("%w (see --target-* flags)", err)
+	}
+	return s, nil
 }
 
 // EnvFlag is a repeatable K=V flag.
@@ -73,8 +198,12 @@ func (e *EnvFlag) String() string { return strings.Join(*e, ",") }
 
 // Set adds one K=V.
 func (e *EnvFlag) Set(v string) error {
-	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+	k, _, ok := strings.Cut(v, "=")
+	if !ok {
 		return fmt.Errorf("%q is not K=V", v)
+	}
+	if err := checkEnvName(k); err != nil {
+		return err
 	}
 	*e = append(*e, v)
 	return nil
@@ -85,19 +214,4 @@ func or(v, d string) string {
 		return d
 	}
 	return v
-}
-
-func intOr(v string, d int) int {
-	var i int
-	if _, err := fmt.Sscanf(v, "%d", &i); err == nil {
-		return i
-	}
-	return d
-}
-
-func durOr(v string, d time.Duration) time.Duration {
-	if x, err := time.ParseDuration(v); err == nil {
-		return x
-	}
-	return d
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -129,13 +131,13 @@ func TakeSnapshot(ctx context.Context, c *Client, scope Scope, probes Probes) (*
 	}
 	if probes.Link.Path != "" {
 		if err := probeLinks(ctx, c, probes.Link, snap); err != nil {
-			return nil, fmt.Errorf("snapshot links: %w", err)
+			return nil, probeFailed("link", err)
 		}
 	}
 	if probes.Audit.Enabled() {
 		lines, err := probeAudit(ctx, c, probes.Audit)
 		if err != nil {
-			return nil, fmt.Errorf("snapshot audit: %w", err)
+			return nil, probeFailed("audit", err)
 		}
 		snap.Audit = lines
 	}
@@ -224,19 +226,28 @@ func stringAt(m map[string]any, keys []string) string {
 	return ""
 }
 
+// probeLinks reads links from an HTTP endpoint of the target. A path with {{id}} is asked once
+// per user: a 404, or a pointer that leads nowhere, means that user has no link. A path without
+// it is asked once and its pointer must name an object from user id to account.
 func probeLinks(ctx context.Context, c *Client, p LinkProbe, snap *Snapshot) error {
 	if strings.Contains(p.Path, "{{id}}") {
 		for i := range snap.Users {
 			u := &snap.Users[i]
-			doc, err := getJSON(ctx, c, strings.ReplaceAll(p.Path, "{{id}}", u.ID))
+			path := strings.ReplaceAll(p.Path, "{{id}}", url.PathEscape(u.ID))
+			doc, err := getJSON(ctx, c, path, http.StatusNotFound)
 			if err != nil {
 				return err
+			}
+			if doc == nil {
+				continue // 404: no link for this user
 			}
 			v, err := JSONPointer(doc, p.Pointer)
 			if err != nil {
 				continue // no link for this user
 			}
-			u.Link = scalarString(v)
+			if u.Link, err = scalarString(v); err != nil {
+				return fmt.Errorf("link probe %s at %q: %w", path, p.Pointer, err)
+			}
 		}
 		return nil
 	}
@@ -253,26 +264,34 @@ func probeLinks(ctx context.Context, c *Client, p LinkProbe, snap *Snapshot) err
 		return fmt.Errorf("link probe %s at %q is not an object from user id to account", p.Path, p.Pointer)
 	}
 	for i := range snap.Users {
-		snap.Users[i].Link = scalarString(links[snap.Users[i].ID])
+		if snap.Users[i].Link, err = scalarString(links[snap.Users[i].ID]); err != nil {
+			return fmt.Errorf("link probe %s at %q, user %s: %w", p.Path, p.Pointer, snap.Users[i].ID, err)
+		}
 	}
 	return nil
 }
 
-func scalarString(v any) string {
+// scalarString is a linked account as text: a string or number; null is no link.
+func scalarString(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
-		return x
+		return x, nil
 	case nil:
-		return ""
-	default:
-		return fmt.Sprint(x)
+		return "", nil
+	case float64, bool:
+		return fmt.Sprint(x), nil
 	}
+	return "", fmt.Errorf("the account is %T, not a string or number", v)
 }
 
-func getJSON(ctx context.Context, c *Client, path string) (any, error) {
+// getJSON GETs a path from the target's root; a status in absent answers a nil document.
+func getJSON(ctx context.Context, c *Client, path string, absent ...int) (any, error) {
 	resp, err := c.DoRoot(ctx, http.MethodGet, path, nil, nil)
 	if err != nil {
 		return nil, err
+	}
+	if slices.Contains(absent, resp.Status) {
+		return nil, nil
 	}
 	if resp.Status != http.StatusOK {
 		return nil, fmt.Errorf("GET %s answered %d: %s", path, resp.Status, snippet(resp.Body))
@@ -365,6 +384,15 @@ func walkStrings(v any, fn func(string)) {
 			walkStrings(x[k], fn)
 		}
 	}
+}
+
+// probeFailed says a probe could not be read: the profile's probe does not fit the target, so the
+// run could not be done (not a regression of the target).
+func probeFailed(which string, err error) error {
+	if IsCouldNotRun(err) {
+		return fmt.Errorf("snapshot: %s probe: %w", which, err)
+	}
+	return &ProtocolError{Msg: fmt.Sprintf("snapshot: the %s probe cannot be read: %v", which, err)}
 }
 
 // IsCouldNotRun reports whether err means the run could not be done (target unreachable, not

@@ -6,11 +6,14 @@ package harness
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +75,20 @@ type LinkProbe struct {
 // Enabled reports whether the probe is configured.
 func (p LinkProbe) Enabled() bool { return p.Attribute != "" || p.Path != "" }
 
+func (p LinkProbe) check() error {
+	switch {
+	case p.Attribute != "" && p.Path != "":
+		return errors.New("a link probe is either a User attribute or an HTTP path with a JSON pointer, not both")
+	case p.Pointer != "" && p.Path == "":
+		return errors.New("a link probe pointer needs the HTTP path it applies to")
+	case p.Path != "" && !strings.HasPrefix(p.Path, "/"):
+		return fmt.Errorf("link probe path %q must start with /", p.Path)
+	case p.Pointer != "" && !strings.HasPrefix(p.Pointer, "/"):
+		return fmt.Errorf("link probe pointer %q must be a JSON pointer starting with /", p.Pointer)
+	}
+	return nil
+}
+
 // AuditProbe says where a target writes its audit log and which lines are unlink events.
 type AuditProbe struct {
 	Path    string `yaml:"path"`
@@ -80,6 +97,19 @@ type AuditProbe struct {
 
 // Enabled reports whether the probe is configured.
 func (p AuditProbe) Enabled() bool { return p.Path != "" && p.Pattern != "" }
+
+func (p AuditProbe) check() error {
+	if (p.Path == "") != (p.Pattern == "") {
+		return errors.New("an audit probe needs both a path and a pattern")
+	}
+	if p.Path != "" && !strings.HasPrefix(p.Path, "/") {
+		return fmt.Errorf("audit probe path %q must start with /", p.Path)
+	}
+	if _, err := regexp.Compile(p.Pattern); err != nil {
+		return fmt.Errorf("audit probe pattern: %w", err)
+	}
+	return nil
+}
 
 // WithDefaults returns the spec with every empty field given its default.
 func (s TargetSpec) WithDefaults() TargetSpec {
@@ -121,9 +151,8 @@ func (s TargetSpec) Validate() error {
 		return errors.New("a target needs exactly one of image, dockerfile or url")
 	}
 	if s.URL != "" {
-		u, err := url.Parse(s.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("target url %q is not an http(s) URL", RedactURL(s.URL))
+		if err := checkURL(s.URL); err != nil {
+			return fmt.Errorf("target url: %w", err)
 		}
 	}
 	if s.Port < 0 || s.Port > 65535 {
@@ -132,7 +161,32 @@ func (s TargetSpec) Validate() error {
 	if s.StartupTimeout < 0 {
 		return errors.New("startup timeout must not be negative")
 	}
+	for _, p := range []string{s.BasePath, s.ReadyPath} {
+		if p != "" && !strings.HasPrefix(p, "/") {
+			return fmt.Errorf("target path %q must start with /", p)
+		}
+	}
+	if err := s.LinkProbe.check(); err != nil {
+		return err
+	}
+	return s.AuditProbe.check()
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", RedactURL(raw))
+	}
 	return nil
+}
+
+// RandomToken is a fresh bearer token: Run gives one to every container target that has none.
+func RandomToken() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return "srt_" + hex.EncodeToString(b)
 }
 
 // Managed reports whether an email is on one of the spec's verified domains.
@@ -156,13 +210,17 @@ type Target struct {
 }
 
 // Run starts the target a spec describes and waits until it answers on its ready path. For a
-// URL target it only checks that the server answers. Like the testcontainers modules it returns
-// the Target even with an error, so the caller can always Terminate it; caller options are
-// applied last and win.
+// URL target it only checks that the server answers. A container target without a token gets a
+// random one (RandomToken), which its Env reaches as {{token}}; a URL target without one is
+// sent no Authorization header. Like the testcontainers modules it returns the Target even with
+// an error, so the caller can always Terminate it; caller options are applied last and win.
 func Run(ctx context.Context, spec TargetSpec, opts ...testcontainers.ContainerCustomizer) (*Target, error) {
 	spec = spec.WithDefaults()
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("run target: %w", err)
+	}
+	if spec.URL == "" && spec.Token == "" {
+		spec.Token = RandomToken()
 	}
 	t := &Target{Spec: spec}
 	if spec.URL != "" {
