@@ -60,7 +60,7 @@ func (p *Replayer) send(ctx context.Context, r *Run, method, path string, body a
 			return nil, err
 		}
 	}
-	resp, err := p.Client.Do(ctx, method, path, b, nil)
+	resp, err := onTheWire(r, func() (*harness.Response, error) { return p.Client.Do(ctx, method, path, b, nil) })
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
@@ -37,6 +39,9 @@ type Run struct {
 
 	user  *scenario.User
 	group *scenario.Group
+	// turn is held by the iteration of a concurrent forEach that runs; it is let go only while a
+	// request is on the wire, so the run's maps and captures are never touched by two at once.
+	turn *sync.Mutex
 }
 
 // NewRun starts the replay state of a scenario.
@@ -131,33 +136,91 @@ func (p *Replayer) step(ctx context.Context, r *Run, st *scenario.Step) error {
 }
 
 func (p *Replayer) forEach(ctx context.Context, r *Run, st *scenario.Step) error {
-	defer func() { r.user, r.group = nil, nil }()
 	org := r.Scenario.Org
+	var n int
+	var bind func(it *Run, i int)
 	switch st.ForEach {
 	case "users":
-		for i := range org.Users {
-			r.user = &org.Users[i]
-			if err := p.steps(ctx, r, st.Steps); err != nil {
-				return err
-			}
-		}
+		n, bind = len(org.Users), func(it *Run, i int) { it.user = &org.Users[i] }
 	case "groups":
-		for i := range org.Groups {
-			r.group = &org.Groups[i]
-			if err := p.steps(ctx, r, st.Steps); err != nil {
-				return err
-			}
-		}
+		n, bind = len(org.Groups), func(it *Run, i int) { it.group = &org.Groups[i] }
 	case "keys":
-		for _, k := range st.Keys {
-			u, _ := org.UserByKey(k)
-			r.user = &u
-			if err := p.steps(ctx, r, st.Steps); err != nil {
-				return err
-			}
+		n, bind = len(st.Keys), func(it *Run, i int) {
+			u, _ := org.UserByKey(st.Keys[i])
+			it.user = &u
+		}
+	}
+	// A loop inside a concurrent iteration, and a run that re-binds recorded ids (whose pairing
+	// follows the recording's order), go one iteration after another.
+	if st.Concurrency > 1 && n > 1 && r.turn == nil && r.rebind == nil {
+		return p.forEachConcurrent(ctx, r, st, n, bind)
+	}
+	defer func() { r.user, r.group = nil, nil }()
+	for i := 0; i < n; i++ {
+		bind(r, i)
+		if err := p.steps(ctx, r, st.Steps); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// forEachConcurrent runs a forEach's iterations on up to st.Concurrency workers, taking them in
+// org order. Each iteration's steps run in order (Okta's ordering per resource); iterations take
+// turns holding the run and let go of it only while a request is on the wire, so templating,
+// captures and echo bodies need no other lock, and what overlaps is the round trips. The first
+// failure cancels the iterations not yet done; the error returned is that of the first failing
+// iteration in org order.
+func (p *Replayer) forEachConcurrent(ctx context.Context, r *Run, st *scenario.Step, n int, bind func(*Run, int)) error {
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var turn sync.Mutex
+	var next atomic.Int64
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for range min(st.Concurrency, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				it := *r // the run's maps, this iteration's user or group
+				it.turn = &turn
+				bind(&it, i)
+				turn.Lock()
+				err := p.steps(ctx, &it, st.Steps)
+				turn.Unlock()
+				if err != nil {
+					errs[i] = err
+					cancel()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := parent.Err(); err != nil {
+		return err
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return nil
+}
+
+// onTheWire runs a request with the run's turn let go, so other iterations of a concurrent
+// forEach can prepare or read their own exchanges meanwhile.
+func onTheWire[T any](r *Run, send func() (T, error)) (T, error) {
+	if r.turn == nil {
+		return send()
+	}
+	r.turn.Unlock()
+	defer r.turn.Lock()
+	return send()
 }
 
 func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) error {
@@ -236,7 +299,9 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 			return fail(&ScenarioError{Msg: "body: " + err.Error()})
 		}
 	}
-	resp, err := p.Client.DoStep(ctx, st.Pos.String(), st.Method, path, body, header)
+	resp, err := onTheWire(r, func() (*harness.Response, error) {
+		return p.Client.DoStep(ctx, st.Pos.String(), st.Method, path, body, header)
+	})
 	if err != nil {
 		return fail(err)
 	}

@@ -462,9 +462,9 @@ func (p *parser) steps(n *yaml.Node, what string, sc scope) []Step {
 
 func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 	st := Step{Pos: p.pos(n)}
-	var steps, pathNode, bodyNode *yaml.Node
+	var steps, pathNode, bodyNode, concurrencyNode *yaml.Node
 	var templated []*yaml.Node
-	p.fields(n, "a step of "+what, []string{"name", "method", "path", "query", "headers", "body", "echo", "profile", "expect", "capture", "forEach", "steps", "okta", "verbatim", "response"}, func(k string, v *yaml.Node) {
+	p.fields(n, "a step of "+what, []string{"name", "method", "path", "query", "headers", "body", "echo", "profile", "expect", "capture", "forEach", "steps", "concurrency", "okta", "verbatim", "response"}, func(k string, v *yaml.Node) {
 		switch k {
 		case "name":
 			st.Name = p.str(v, "name")
@@ -519,6 +519,12 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 			}
 		case "steps":
 			steps = v
+		case "concurrency":
+			concurrencyNode = v
+			st.Concurrency = p.integer(v, "concurrency")
+			if v.Tag == "!!int" && (st.Concurrency < 1 || st.Concurrency > MaxConcurrency) {
+				p.errf(v, "concurrency must be between 1 and %d, not %d", MaxConcurrency, st.Concurrency)
+			}
 		case "okta":
 			st.Okta = p.str(v, "okta")
 			if _, ok := Macros[st.Okta]; st.Okta != "" && !ok {
@@ -535,6 +541,9 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 	}
 	if st.Response != nil && (st.Okta != "" || st.ForEach != "") {
 		p.errf(n, "response: belongs to a step that sends one request, not to okta: or forEach:")
+	}
+	if concurrencyNode != nil && st.ForEach == "" {
+		p.errf(concurrencyNode, "concurrency: belongs to a forEach step (its iterations run side by side)")
 	}
 	switch {
 	case st.Okta != "":

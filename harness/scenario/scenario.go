@@ -13,6 +13,10 @@ import (
 // Version is the scenario format version this package reads.
 const Version = 1
 
+// MaxConcurrency bounds a forEach step's concurrency: more requests in flight than this would
+// measure the target's queueing, not its behaviour.
+const MaxConcurrency = 64
+
 // Scenario is one recorded exchange sequence under test.
 type Scenario struct {
 	File        string
@@ -89,7 +93,11 @@ type Step struct {
 	ForEach string   // "users", "groups" or "" ; see Keys
 	Keys    []string // forEach over these org keys (users or groups, per ForEach)
 	Steps   []Step   // the loop body
-	Okta    string   // a macro: provision, assign, listUsers, listGroups
+	// Concurrency lets a forEach run up to this many iterations side by side (each iteration's
+	// steps stay in order, so Okta's ordering per resource holds); 0 or 1 runs them one after
+	// another. Only a scenario that says so is replayed concurrently; see MaxConcurrency.
+	Concurrency int
+	Okta        string // a macro: provision, assign, listUsers, listGroups
 	// Verbatim sends path, query, headers and body exactly as written: no {{templates}} (an
 	// imported recording whose text holds braces). Re-binding still applies.
 	Verbatim bool
