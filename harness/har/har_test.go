@@ -1,0 +1,173 @@
+package har_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scimreplay/scimreplay/fakes/directory"
+	"github.com/scimreplay/scimreplay/fakes/okta"
+	"github.com/scimreplay/scimreplay/fakes/reference"
+	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/harness/har"
+	"github.com/scimreplay/scimreplay/harness/record"
+	"github.com/scimreplay/scimreplay/harness/scenario"
+)
+
+const sample = "testdata/okta-force-sync.har"
+
+// Secrets the sample HAR holds: the bearer token, a cookie, and Okta's generated password.
+var secrets = []string{"har-sample-secret-7Q2xVb9LmN4pR8sT", "har-cookie-secret-Zx81", "Okta-Gen-"}
+
+func importSample(t *testing.T, o har.Options) ([]byte, []string) {
+	t.Helper()
+	data, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, warnings, err := har.Import(data, o, record.Options{Name: "imported-sample", Source: "HAR sample in testdata", Labels: []string{"imported"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, warnings
+}
+
+func TestImportRedactsAndMarksPhases(t *testing.T) {
+	out, warnings := importSample(t, har.Options{})
+	for _, s := range secrets {
+		if strings.Contains(string(out), s) {
+			t.Errorf("the imported scenario holds the secret %q", s)
+		}
+	}
+	sc, err := scenario.Parse("imported.yaml", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Rebind != scenario.RebindAuto || len(sc.Provision) != 6 || len(sc.ForceSync) != 5 {
+		t.Fatalf("rebind %q, %d provision steps (want 6), %d forceSync steps (want 5)\n%s", sc.Rebind, len(sc.Provision), len(sc.ForceSync), out)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "favicon.ico") {
+		t.Errorf("warnings %q, want one for the favicon", warnings)
+	}
+	if first := sc.Provision[0]; first.Method != "GET" || first.Path != "/Users" || len(first.Query) != 3 || first.Query[0].Value != `userName eq "alice@acme.example"` {
+		t.Errorf("first step %+v", first)
+	}
+}
+
+// TestImportedScenarioReplaysAgainstAFreshTarget replays the imported file, with no hand
+// editing, against a directory that assigns its own ids: every request goes to the live ids,
+// none to a recorded one, and the force sync moves nothing.
+func TestImportedScenarioReplaysAgainstAFreshTarget(t *testing.T) {
+	for _, pseudo := range []bool{false, true} {
+		out, _ := importSample(t, har.Options{Pseudonymise: pseudo})
+		sc, err := scenario.Parse("imported.yaml", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorded := map[string]bool{}
+		for _, id := range regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`).FindAllString(string(out), -1) {
+			recorded[id] = true
+		}
+		if len(recorded) < 3 {
+			t.Fatalf("the sample holds %d recorded ids", len(recorded))
+		}
+		spec := reference.Target(nil)
+		d, err := directory.New(directory.Config{Token: spec.Token, VerifiedDomains: spec.VerifiedDomains})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(d)
+		defer srv.Close()
+		c := harness.NewClient(srv.URL+"/scim/v2", spec.Token)
+		c.Timeout = 10 * time.Second
+		var mu sync.Mutex
+		var sent []string
+		c.Observe(func(e harness.Exchange) {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = append(sent, e.Method+" "+e.URL+" "+e.ReqBody)
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		res, err := (&okta.Replayer{Client: c}).Replay(ctx, sc, "t", harness.Probes{Link: spec.LinkProbe, Audit: spec.AuditProbe})
+		if err != nil {
+			t.Fatalf("pseudonymised=%t: %v", pseudo, err)
+		}
+		if d := res.Diff(spec.Managed); !d.Empty() {
+			t.Fatalf("pseudonymised=%t: the force sync moved state:\n%s", pseudo, d)
+		}
+		if len(res.Before.Users) != 2 || len(res.Before.Groups) != 1 || len(res.Before.Groups[0].Members) != 2 {
+			t.Fatalf("snapshot scope: %+v", res.Before)
+		}
+		for _, s := range sent {
+			for id := range recorded {
+				if strings.Contains(s, id) {
+					t.Errorf("a recorded id %s was sent: %s", id, s)
+				}
+			}
+		}
+	}
+}
+
+func TestImportPseudonymisesConsistently(t *testing.T) {
+	out, _ := importSample(t, har.Options{Pseudonymise: true})
+	text := string(out)
+	for _, real := range []string{"alice", "Alice", "Archer", "bob@", "Bob", "Brown"} {
+		if strings.Contains(text, real) {
+			t.Errorf("pseudonymised file still holds %q", real)
+		}
+	}
+	// The lookup and the POST of the same person name the same pseudonym, on the same domain.
+	sc, err := scenario.Parse("p.yaml", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := sc.Provision[0].Query[0].Value
+	post := sc.Provision[1].Body.(map[string]any)["userName"].(string)
+	if lookup != `userName eq "`+post+`"` || !strings.HasSuffix(post, "@acme.example") {
+		t.Errorf("lookup %q and POST userName %q disagree", lookup, post)
+	}
+}
+
+func TestImportErrors(t *testing.T) {
+	so := record.Options{Name: "x", Source: "s"}
+	cases := map[string]string{
+		"{\n  \"log\": [\n":                            "not a HAR file: line 3, column 1: unexpected end of file",
+		`{"log": {"version": "2.0", "entries": [{}]}}`: `HAR version "2.0"`,
+		`{"foo": 1}`:                                   "no log.version and no log.entries",
+		`{"log": {"version": "1.2", "entries": [{"request": {"method": "GET", "url": "https://x.example/index.html"}, "response": {"status": 200}}]}}`:                                                        "holds no SCIM request",
+		`{"log": {"version": "1.2", "entries": [{"request": {"method": "POST", "url": "https://x.example/scim/v2/Users"}, "response": {"status": 201}}]}}`:                                                    "no force sync traffic",
+		`{"log": {"version": "1.2", "entries": [{"request": {"method": "GET", "url": "https://x.example/scim/v2/Users/1", "postData": {"text": "%%", "encoding": "base64"}}, "response": {"status": 200}}]}}`: "holds no SCIM request",
+	}
+	for in, want := range cases {
+		_, _, err := har.Import([]byte(in), har.Options{}, so)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("input %q: error %v, want %q", in, err, want)
+		}
+	}
+}
+
+func FuzzImportHAR(f *testing.F) {
+	if b, err := os.ReadFile(sample); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"log": {"version": "1.2", "pages": [{"id": "p", "title": "forceSync"}], "entries": [{"pageref": "p", "request": {"method": "PUT", "url": "https://x.example/scim/v2/Users/1", "postData": {"text": "{\"id\": \"1\", \"emails\": [{\"value\": \"A@b.example\"}]}"}}, "response": {"status": 200, "content": {"text": "{\"id\": \"1\"}"}}}]}}`))
+	f.Add([]byte(`{"log": {"entries": [{"request": {"method": "GET", "url": "https://x.example/Users?filter=userName%20eq%20%22{{x}}%22"}, "response": {"status": 404}}]}}`))
+	f.Add([]byte(`{"log": null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, pseudo := range []bool{false, true} {
+			out, _, err := har.Import(b, har.Options{Pseudonymise: pseudo}, record.Options{Name: "fuzz", Source: "fuzz"})
+			if err != nil {
+				continue
+			}
+			if _, err := scenario.Parse("fuzz.yaml", out); err != nil {
+				t.Fatalf("an imported scenario does not load: %v\n%s", err, out)
+			}
+		}
+	})
+}
