@@ -79,7 +79,7 @@ func WriteHTML(w io.Writer, run *Run, secrets ...string) error {
 }
 
 func htmlCaseOf(i int, c Case) htmlCase {
-	h := htmlCase{Case: c, Anchor: fmt.Sprintf("case-%d", i+1), Mark: caseMark(c), Moved: moved(c), Time: roundDuration(c.Time)}
+	h := htmlCase{Case: c, Anchor: fmt.Sprintf("case-%d", i+1), Mark: caseMark(c), Moved: Moved(c), Time: roundDuration(c.Time)}
 	switch {
 	case c.Status == Passed:
 		h.Class = "pass"

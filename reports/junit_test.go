@@ -290,7 +290,7 @@ func TestMergeKeepsTheScenarioOrder(t *testing.T) {
 	run := fixtureRun()
 	a := &Run{Cases: []Case{run.Cases[2], run.Cases[0]}, Time: time.Second, Start: t0.Add(time.Second)}
 	b := &Run{Cases: []Case{run.Cases[1]}, Time: 2 * time.Second, Start: t0}
-	m := Merge("gate", []string{run.Cases[0].Name, run.Cases[1].Name, run.Cases[2].Name}, a, nil, b)
+	m := Merge("gate", []string{"identical-repush", "case-change", "paging"}, a, nil, b)
 	var names []string
 	for _, c := range m.Cases {
 		names = append(names, c.Scenario())

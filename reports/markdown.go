@@ -77,7 +77,7 @@ func WriteMarkdown(w io.Writer, run *Run, secrets ...string) error {
 		b.WriteString("| result | case | scenario file | what moved | time |\n|---|---|---|---|---|\n")
 		for _, c := range ran {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", caseMark(c), code1(c.Name), code1(c.ScenarioFile),
-				cell(moved(c)), roundDuration(c.Time))
+				cell(Moved(c)), roundDuration(c.Time))
 		}
 		b.WriteString("\n")
 	}
@@ -159,8 +159,9 @@ func writeCapped(b *strings.Builder, changes []harness.Change, row func(harness.
 	}
 }
 
-// moved says in a few words what a case moved.
-func moved(c Case) string {
+// Moved says in a few words what a case moved: "1 user, 2 groups, 1 audit line", the first line
+// of the failure when nothing was compared, or "nothing".
+func Moved(c Case) string {
 	switch {
 	case c.Diff != nil && !c.Diff.Empty():
 		users, groups := 0, 0

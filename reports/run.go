@@ -177,8 +177,9 @@ func (r *Run) Targets() []string {
 	return out
 }
 
-// Merge joins runs (the shards of a parallel gate) into one, cases in the given order of names
-// (cases not named keep their relative order, after the named ones).
+// Merge joins runs (the shards of a parallel gate) into one, cases in the order of their
+// scenario (the last part of the name) in order; cases not in order keep their relative order,
+// after the others.
 func Merge(name string, order []string, runs ...*Run) *Run {
 	m := &Run{Name: name}
 	for _, r := range runs {
@@ -196,7 +197,7 @@ func Merge(name string, order []string, runs ...*Run) *Run {
 		rank[n] = i
 	}
 	pos := func(c Case) int {
-		if i, ok := rank[c.Name]; ok {
+		if i, ok := rank[c.Scenario()]; ok {
 			return i
 		}
 		return len(order)

@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 
+	"github.com/scimreplay/scimreplay/reports"
 	"github.com/scimreplay/scimreplay/suites/forcesync"
 )
 
@@ -31,6 +32,9 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	opts.Bind(fs, os.Getenv)
 	labelFilter := fs.String("label-filter", "", "run only the scenarios whose labels match this Ginkgo label filter, e.g. 'scenario:identical-repush'")
 	verbose := fs.Bool("v", false, "verbose: show every step of every scenario")
+	parallel := fs.Int("parallel", 1, "run the scenarios in N processes side by side, each starting its own containers")
+	reportsDir := fs.String("reports-dir", "", "write summary.md and report.html here (default: beside --junit)")
+	shard := fs.String("shard", "", "run only these scenarios, a comma list of names (what --parallel gives each process)")
 	if err := fs.Parse(args); err != nil {
 		return exitCannotRun
 	}
@@ -43,6 +47,18 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scimreplay gate: %v\n", err)
 		return exitCannotRun
 	}
+	if cfg.Scenarios, err = selectScenarios(cfg.Scenarios, *labelFilter, *shard); err != nil {
+		fmt.Fprintf(stderr, "scimreplay gate: %v\n", err)
+		return exitCannotRun
+	}
+	cfg.ReportsDir = *reportsDir
+	if *parallel < 1 {
+		fmt.Fprintf(stderr, "scimreplay gate: --parallel must be at least 1\n")
+		return exitCannotRun
+	}
+	if *parallel > 1 && *shard == "" && len(cfg.Scenarios) > 1 {
+		return runParallel(args, cfg.Scenarios, *parallel, opts.JUnit, *reportsDir, stdout, stderr)
+	}
 	cfg.Progress = stdout
 	forcesync.Define(cfg)
 	var report types.Report
@@ -51,6 +67,7 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
 	suiteCfg.LabelFilter = *labelFilter
 	repCfg.NoColor = os.Getenv("NO_COLOR") != "" || os.Getenv("CI") != ""
+	repCfg.ForceNewlines = true // so each progress line starts a line of its own, after Ginkgo's dot
 	if *verbose {
 		repCfg.Verbose = true
 	}
@@ -62,7 +79,7 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	t := &gateT{}
 	ginkgo.RunSpecs(t, "Force sync", suiteCfg, repCfg)
 	code := forcesync.Outcome(report)
-	printVerdict(stdout, report, code)
+	printVerdict(stdout, forcesync.ReportRun(report, cfg), code)
 	return code
 }
 
@@ -74,29 +91,22 @@ func checkLabelFilter(f string) error {
 	return err
 }
 
-func printVerdict(w io.Writer, r types.Report, code int) {
+func printVerdict(w io.Writer, r *reports.Run, code int) {
 	fmt.Fprintln(w)
-	for _, s := range r.SpecReports {
-		if s.LeafNodeType != types.NodeTypeIt || s.State == types.SpecStateSkipped {
+	for _, c := range r.Cases {
+		if c.Status == reports.Skipped {
 			continue
 		}
 		status := "PASS"
-		if s.Failed() {
+		if c.Failed() {
 			status = "FAIL"
 		}
-		fmt.Fprintf(w, "%s %s\n", status, s.LeafNodeText)
-		if s.Failed() {
-			for _, line := range strings.Split(strings.TrimSpace(s.Failure.Message), "\n") {
+		fmt.Fprintf(w, "%s %s\n", status, c.Scenario())
+		if c.Failed() {
+			for _, line := range strings.Split(strings.TrimSpace(c.Message), "\n") {
 				fmt.Fprintf(w, "    %s\n", line)
 			}
 		}
 	}
-	switch code {
-	case exitOK:
-		fmt.Fprintln(w, "verdict: PASS — every link and membership held (exit 0)")
-	case exitRegression:
-		fmt.Fprintln(w, "verdict: FAIL — the target changed link or membership state, or failed Okta's traffic (exit 1)")
-	default:
-		fmt.Fprintln(w, "verdict: COULD NOT RUN — see the reasons above (exit 2)")
-	}
+	fmt.Fprintln(w, "verdict: "+reports.Verdict(code))
 }

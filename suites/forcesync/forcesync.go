@@ -8,12 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
@@ -22,6 +22,7 @@ import (
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/matchers"
 	"github.com/scimreplay/scimreplay/harness/scenario"
+	"github.com/scimreplay/scimreplay/reports"
 )
 
 // Config is what one suite run gates.
@@ -31,6 +32,7 @@ type Config struct {
 	Reference      bool
 	Scenarios      []*scenario.Scenario
 	JUnitPath      string        // written from ReportAfterSuite when set
+	ReportsDir     string        // summary.md and report.html go here (default: beside JUnitPath)
 	RequestTimeout time.Duration // per request; harness.DefaultRequestTimeout when 0
 	RunID          string        // labels every container of the run
 	// Progress gets lines a person can follow on long runs (nil: GinkgoWriter).
@@ -40,17 +42,18 @@ type Config struct {
 // Verdict entry values, attached to each spec's report so a caller can tell a regression of the
 // target (exit 1) from a run that could not be done (exit 2).
 const (
-	VerdictEntry = "verdict"
-	CouldNotRun  = "could-not-run"
-	Regression   = "regression"
+	VerdictEntry = reports.EntryVerdict
+	CouldNotRun  = reports.VerdictCouldNotRun
+	Regression   = reports.VerdictRegression
 )
 
-// Diff entry names, in the JUnit report of a failed spec.
+// Report entry names: what the reports show of a spec (package reports reads them).
 const (
-	EntryDiff      = "diff"
-	EntryRequests  = "requests"
-	EntryLogs      = "target-logs"
-	EntrySnapshots = "snapshots"
+	EntryDiff         = reports.EntryDiff
+	EntryRequests     = reports.EntryRequests
+	EntryLogs         = reports.EntryLogs
+	EntrySnapshots    = reports.EntrySnapshots
+	EntryScenarioFile = reports.EntryScenarioFile
 )
 
 // Define builds the spec tree for cfg: one It per scenario, labelled idp:okta and
@@ -69,28 +72,84 @@ func Define(cfg *Config) {
 		}
 	}, NodeTimeout(5*time.Minute))
 
-	if cfg.JUnitPath != "" {
-		ReportAfterSuite("junit", func(r Report) {
-			Expect(WriteJUnit(r, cfg.JUnitPath, cfg.Target)).To(Succeed())
+	if cfg.JUnitPath != "" || cfg.ReportsDir != "" {
+		ReportAfterSuite("reports", func(r Report) {
+			Expect(WriteReports(r, cfg)).To(Succeed())
 		})
 	}
-
-	Describe("forcesync", Label("idp:okta"), func() {
-		for i, sc := range cfg.Scenarios {
-			labels := append(Label("scenario:"+sc.Name), Label(sc.Labels...)...)
-			It(sc.Name, labels, func(ctx SpecContext) {
-				fmt.Fprintf(progress, "scenario %d/%d %s (%s)\n", i+1, len(cfg.Scenarios), sc.Name, sc.File)
-				runScenario(ctx, cfg, sc, progress)
-			}, NodeTimeout(10*time.Minute))
+	ReportAfterEach(func(r SpecReport) {
+		if r.LeafNodeType == types.NodeTypeIt && r.State != types.SpecStateSkipped {
+			fmt.Fprintf(progress, "  %s\n", progressResult(r))
 		}
+	})
+
+	// forcesync/okta/<scenario>: the JUnit testcase name (see package reports).
+	Describe("forcesync", func() {
+		Describe("okta", func() {
+			for i, sc := range cfg.Scenarios {
+				It(sc.Name, Label(ScenarioLabels(sc)...), func(ctx SpecContext) {
+					AddReportEntry(EntryScenarioFile, sc.File, ReportEntryVisibilityNever)
+					fmt.Fprintf(progress, "scenario %d/%d %s (%s)\n", i+1, len(cfg.Scenarios), sc.Name, sc.File)
+					runScenario(ctx, cfg, sc, progress)
+				}, NodeTimeout(10*time.Minute))
+			}
+		})
 	})
 }
 
-// WriteJUnit writes the suite's JUnit XML: one testcase per scenario, target as a property.
+// ScenarioLabels are the labels of a scenario's spec, which --label-filter matches.
+func ScenarioLabels(sc *scenario.Scenario) []string {
+	return append([]string{"idp:okta", "scenario:" + sc.Name}, sc.Labels...)
+}
+
+// progressResult is the line that closes a scenario in the progress output.
+func progressResult(r SpecReport) string {
+	run := reports.FromGinkgo(types.Report{SpecReports: types.SpecReports{r}, SuiteSucceeded: true}, reports.Options{})
+	c := run.Cases[0]
+	switch {
+	case c.Status == reports.Passed:
+		return fmt.Sprintf("PASS %s (%s)", r.LeafNodeText, r.RunTime.Round(time.Millisecond))
+	case c.Verdict == Regression:
+		return fmt.Sprintf("FAIL %s: %s (%s)", r.LeafNodeText, reports.Moved(c), r.RunTime.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("COULD NOT RUN %s: %s", r.LeafNodeText, reports.Moved(c))
+}
+
+// ReportRun reads a finished suite's report as package reports models it.
+func ReportRun(r Report, cfg *Config) *reports.Run {
+	return reports.FromGinkgo(r, ReportOptions(cfg.Target, "forcesync"))
+}
+
+// ReportOptions describe a target to package reports; suite names failed suite nodes
+// (<suite>/[BeforeSuite]), the suite description when empty.
+func ReportOptions(target harness.TargetSpec, suite string) reports.Options {
+	spec := target.WithDefaults()
+	image := spec.Image
+	switch {
+	case spec.Dockerfile != "":
+		image = spec.Dockerfile
+	case spec.URL != "":
+		image = harness.RedactURL(spec.URL)
+	}
+	return reports.Options{
+		Name: "scimreplay gate", Suite: suite, Target: spec.Name, TargetImage: image,
+		VerifiedDomains: spec.VerifiedDomains,
+	}
+}
+
+// WriteJUnit writes any suite's JUnit XML (see package reports) for a target.
 func WriteJUnit(r Report, path string, target harness.TargetSpec) error {
-	return reporters.GenerateJUnitReportWithConfig(r, path, reporters.JunitReportConfig{
-		OmitLeafNodeType: true,
-	})
+	return reports.WriteJUnit(path, reports.FromGinkgo(r, ReportOptions(target, "")), target.Token)
+}
+
+// WriteReports writes junit.xml to cfg.JUnitPath, and summary.md and report.html to
+// cfg.ReportsDir or, by default, beside the JUnit file.
+func WriteReports(r Report, cfg *Config) error {
+	dir := cfg.ReportsDir
+	if dir == "" {
+		dir = filepath.Dir(cfg.JUnitPath)
+	}
+	return reports.HumanIn(cfg.JUnitPath, dir).Write(ReportRun(r, cfg), cfg.Target.Token)
 }
 
 // couldNotRun fails the spec as a run that could not be done (exit 2).
