@@ -16,54 +16,75 @@ import (
 	"github.com/scimreplay/scimreplay/scenarios"
 )
 
-// Options are the settings of a gate run as flags: shared by `scimreplay gate` and by
-// `go test ./suites/forcesync -args …`, so both run the same suite the same way.
-type Options struct {
+// TargetOptions are the flags every suite shares (the force-sync gate and the conformance
+// suite): which target, and how to talk to it.
+type TargetOptions struct {
 	Target          harness.TargetFlags
 	ReferenceFaults string
-	Scenarios       string
 	JUnit           string
 	RequestTimeout  time.Duration
 }
 
 // Bind registers the flags on fs, with env var defaults from getenv.
-func (o *Options) Bind(fs *flag.FlagSet, getenv func(string) string) {
+func (o *TargetOptions) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	o.Target.Bind(fs, getenv)
 	fs.StringVar(&o.ReferenceFaults, "reference-faults", getenv("SCIMREPLAY_REFERENCE_FAULTS"), "comma list of fault modes to switch on in the reference directory (see `scimreplay faults`)")
-	fs.StringVar(&o.Scenarios, "scenarios", getenv("SCIMREPLAY_SCENARIOS"), "comma list of scenario files or directories (default: the built-in Okta catalogue)")
 	fs.StringVar(&o.JUnit, "junit", getenv("SCIMREPLAY_JUNIT"), "write a JUnit XML report to this file")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", harness.DefaultRequestTimeout, "give up on a request after this long (Okta waits 60s)")
 }
 
-// Config checks the options and builds the suite's Config; errors mean bad input (exit 2).
-func (o *Options) Config() (*Config, error) {
-	cfg := &Config{JUnitPath: o.JUnit, RequestTimeout: o.RequestTimeout, RunID: NewRunID()}
+// ResolveTarget is the target the --target-* flags (or a profile) name, else the reference
+// directory with --reference-faults on (reference is then true). Errors mean bad input (exit 2).
+func (o *TargetOptions) ResolveTarget() (spec harness.TargetSpec, isReference bool, err error) {
 	if o.RequestTimeout <= 0 {
-		return nil, fmt.Errorf("--request-timeout must be positive")
+		return spec, false, fmt.Errorf("--request-timeout must be positive")
 	}
 	if o.Target.Given() {
 		if o.ReferenceFaults != "" {
-			return nil, fmt.Errorf("--reference-faults applies to the reference directory, not to --target-* targets")
+			return spec, false, fmt.Errorf("--reference-faults applies to the reference directory, not to --target-* targets")
 		}
-		spec, err := o.Target.Spec()
-		if err != nil {
-			return nil, err
-		}
-		if spec.Token == "" {
-			spec.Token = reference.RandomToken()
-		}
-		cfg.Target = spec
-	} else {
-		faults, err := directory.ParseFaults(o.ReferenceFaults)
-		if err != nil {
-			return nil, fmt.Errorf("--reference-faults: %w", err)
-		}
-		cfg.Target = reference.Target(faults)
-		cfg.Reference = true
+		// A container target without a token gets a random one from harness.Run.
+		spec, err = o.Target.Spec()
+		return spec, false, err
 	}
+	faults, err := directory.ParseFaults(o.ReferenceFaults)
+	if err != nil {
+		return spec, false, fmt.Errorf("--reference-faults: %w", err)
+	}
+	return reference.Target(faults), true, nil
+}
+
+// Options are the settings of a gate run as flags: shared by `scimreplay gate` and by
+// `go test ./suites/forcesync -args …`, so both run the same suite the same way.
+type Options struct {
+	TargetOptions
+	Scenarios string
+}
+
+// Bind registers the flags on fs, with env var defaults from getenv.
+func (o *Options) Bind(fs *flag.FlagSet, getenv func(string) string) {
+	o.TargetOptions.Bind(fs, getenv)
+	fs.StringVar(&o.Scenarios, "scenarios", getenv("SCIMREPLAY_SCENARIOS"), "comma list of scenario files or directories (default: the built-in Okta catalogue)")
+}
+
+// Config checks the options and builds the suite's Config; errors mean bad input (exit 2).
+// Against a --target-url server, which may be shared and outlives the run, every scenario's
+// names are made unique to the run (UniqueForRun), so runs neither collide nor see each other.
+func (o *Options) Config() (*Config, error) {
+	cfg := &Config{JUnitPath: o.JUnit, RequestTimeout: o.RequestTimeout, RunID: NewRunID()}
+	spec, isRef, err := o.ResolveTarget()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Target, cfg.Reference = spec, isRef
 	scs, err := LoadScenarios(o.Scenarios)
 	if err != nil {
 		return nil, err
+	}
+	if spec.URL != "" {
+		for i, sc := range scs {
+			scs[i] = UniqueForRun(sc, cfg.RunID)
+		}
 	}
 	cfg.Scenarios = scs
 	return cfg, nil

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+
+	"github.com/scimreplay/scimreplay/suites/conformance"
+	"github.com/scimreplay/scimreplay/suites/forcesync"
+)
+
+func init() {
+	register("conformance", "check that a SCIM target does what Okta requires before any sync can be trusted (exit 0/1/2)", runConformance)
+}
+
+// runConformance runs the Ginkgo conformance suite in this process: the same suite `make test`
+// runs (suites/conformance), with the gate's target flags.
+func runConformance(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts conformance.Options
+	opts.Bind(fs, os.Getenv)
+	labelFilter := fs.String("label-filter", "", "run only the checks whose labels match this Ginkgo label filter, e.g. 'conformance:lookup-case-insensitive'")
+	verbose := fs.Bool("v", false, "verbose: show every step of every check")
+	list := fs.Bool("list", false, "list the checks and their labels, and exit")
+	if err := fs.Parse(args); err != nil {
+		return exitCannotRun
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "scimreplay conformance: unexpected arguments %q\n", fs.Args())
+		return exitCannotRun
+	}
+	if *list {
+		for _, c := range conformance.Checks() {
+			fmt.Fprintf(stdout, "%-45s %s\n", conformance.LabelPrefix+c.Name, c.Requirement)
+		}
+		return exitOK
+	}
+	if err := checkLabelFilter(*labelFilter); err != nil {
+		fmt.Fprintf(stderr, "scimreplay conformance: --label-filter: %v\n", err)
+		return exitCannotRun
+	}
+	cfg, err := opts.Config()
+	if err != nil {
+		fmt.Fprintf(stderr, "scimreplay conformance: %v\n", err)
+		return exitCannotRun
+	}
+	cfg.Progress = stdout
+	conformance.Define(cfg)
+	var report types.Report
+	ginkgo.ReportAfterSuite("outcome", func(r ginkgo.Report) { report = r })
+	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
+	suiteCfg.LabelFilter = *labelFilter
+	repCfg.NoColor = os.Getenv("NO_COLOR") != "" || os.Getenv("CI") != ""
+	repCfg.Verbose = *verbose
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	ginkgo.RunSpecs(&gateT{}, "Conformance", suiteCfg, repCfg)
+	code := forcesync.Outcome(report)
+	printConformance(stdout, report, code)
+	return code
+}
+
+func printConformance(w io.Writer, r types.Report, code int) {
+	fmt.Fprintln(w)
+	// In the order of the checks, whatever order the specs ran in.
+	rank := map[string]int{}
+	for i, c := range conformance.Checks() {
+		rank[c.Requirement] = i
+	}
+	specs := slices.Clone(r.SpecReports)
+	slices.SortStableFunc(specs, func(a, b types.SpecReport) int { return rank[a.LeafNodeText] - rank[b.LeafNodeText] })
+	var missing []string
+	for _, s := range specs {
+		if s.LeafNodeType != types.NodeTypeIt || s.State == types.SpecStateSkipped && s.Failure.Message == "" {
+			continue
+		}
+		label := strings.Join(s.Labels(), " ")
+		for _, l := range s.Labels() {
+			if strings.HasPrefix(l, conformance.LabelPrefix) {
+				label = l
+			}
+		}
+		status := "PASS"
+		switch {
+		case s.Failed():
+			status = "FAIL"
+			missing = append(missing, label)
+		case s.State == types.SpecStateSkipped:
+			status = "SKIP"
+		}
+		fmt.Fprintf(w, "%s %-45s %s\n", status, label, s.LeafNodeText)
+		if s.Failed() || s.State == types.SpecStateSkipped {
+			for _, line := range strings.Split(strings.TrimSpace(s.Failure.Message), "\n") {
+				fmt.Fprintf(w, "    %s\n", line)
+			}
+		}
+	}
+	switch code {
+	case exitOK:
+		fmt.Fprintln(w, "verdict: PASS — the target does what Okta requires (exit 0)")
+	case exitRegression:
+		fmt.Fprintf(w, "verdict: FAIL — the target lacks what Okta requires: %s (exit 1)\n", strings.Join(missing, ", "))
+	default:
+		fmt.Fprintln(w, "verdict: COULD NOT RUN — see the reasons above (exit 2)")
+	}
+}

@@ -1,0 +1,327 @@
+// Package conformance is the Ginkgo suite of what Okta's SCIM client requires of a server before
+// any sync can be trusted: lookup by userName, the answers Okta expects to creates, duplicates
+// and unknown ids, paging, the PUT and PATCH shapes Okta sends, group membership changes, and
+// authentication. Each check is its own spec labelled conformance:<check>, so a team sees
+// exactly which behaviour is missing. Define builds the tree from a Config, so the same suite
+// runs under `go test` (suite_test.go) and `scimreplay conformance`.
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/scimreplay/scimreplay/fakes/okta"
+	"github.com/scimreplay/scimreplay/fakes/reference"
+	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/harness/scenario"
+	"github.com/scimreplay/scimreplay/suites/forcesync"
+)
+
+// Config is what one conformance run checks.
+type Config struct {
+	Target harness.TargetSpec
+	// Reference means Target is the built-in reference directory, whose image the suite builds.
+	Reference      bool
+	JUnitPath      string        // written from ReportAfterSuite when set
+	RequestTimeout time.Duration // per request; harness.DefaultRequestTimeout when 0
+	RunID          string        // labels the container and makes the suite's names unique
+	Progress       io.Writer     // nil: GinkgoWriter
+}
+
+// LabelPrefix starts every check's label: conformance:lookup-case-insensitive.
+const LabelPrefix = "conformance:"
+
+// SCIM message schemas the checks expect.
+const (
+	SchemaListResponse = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	SchemaError        = "urn:ietf:params:scim:api:messages:2.0:Error"
+)
+
+// Check is one behaviour Okta relies on.
+type Check struct {
+	Name        string // the label is LabelPrefix+Name
+	Requirement string // the spec's text
+	run         func(ctx context.Context, s *session)
+}
+
+// Checks is the suite, in the order a reader should meet it.
+func Checks() []Check { return append([]Check(nil), checks...) }
+
+// Define builds the spec tree: a BeforeSuite that starts the target once, and one It per check.
+// The checks only touch users and groups they create, with names unique to the run, so they
+// may run against a server with other data in it.
+func Define(cfg *Config) {
+	var progress io.Writer = GinkgoWriter
+	if cfg.Progress != nil {
+		progress = cfg.Progress
+	}
+	var target *harness.Target
+	BeforeSuite(func(ctx SpecContext) {
+		harness.SetDockerLog(GinkgoWriter)
+		spec := cfg.Target
+		if spec.URL == "" {
+			Expect(harness.CheckDocker(ctx)).To(Succeed())
+		}
+		if cfg.Reference {
+			By("building the reference directory image " + reference.ImageTag)
+			Expect(reference.BuildImage(ctx)).To(Succeed())
+		}
+		spec.Labels = map[string]string{harness.LabelRun: cfg.RunID}
+		By("starting the target " + spec.WithDefaults().Name)
+		t, err := harness.Run(ctx, spec)
+		DeferCleanup(func(ctx SpecContext) {
+			if err := t.Terminate(ctx); err != nil {
+				fmt.Fprintf(GinkgoWriter, "terminate target: %v\n", err)
+			}
+		}, NodeTimeout(time.Minute))
+		if err != nil {
+			if logs, _ := t.Logs(ctx); logs != "" {
+				AddReportEntry(forcesync.EntryLogs, ReportEntryVisibilityNever, logs)
+			}
+			Fail("could not run: " + err.Error())
+		}
+		target = t
+		fmt.Fprintf(progress, "target started: %s\n", t.Spec.Name)
+	}, NodeTimeout(5*time.Minute))
+
+	if cfg.JUnitPath != "" {
+		ReportAfterSuite("junit", func(r Report) {
+			Expect(forcesync.WriteJUnit(r, cfg.JUnitPath, cfg.Target)).To(Succeed())
+		})
+	}
+
+	var seq atomic.Int64
+	Describe("conformance", Label("idp:okta"), func() {
+		for _, c := range checks {
+			It(c.Requirement, Label(LabelPrefix+c.Name), func(ctx SpecContext) {
+				client, err := target.Client(ctx)
+				if err != nil {
+					couldNotRun("%v", err)
+				}
+				if cfg.RequestTimeout > 0 {
+					client.Timeout = cfg.RequestTimeout
+				}
+				s := &session{target: target, client: client, run: cfg.RunID, seq: &seq}
+				client.Observe(s.log)
+				DeferCleanup(func(ctx SpecContext) {
+					if !CurrentSpecReport().Failed() {
+						return
+					}
+					if logs, err := target.Logs(ctx); err == nil && logs != "" {
+						AddReportEntry(forcesync.EntryLogs, ReportEntryVisibilityNever, logs)
+					}
+					AddReportEntry(forcesync.EntryRequests, ReportEntryVisibilityNever, s.requests())
+				}, NodeTimeout(time.Minute))
+				c.run(ctx, s)
+			}, NodeTimeout(2*time.Minute))
+		}
+	})
+}
+
+// couldNotRun fails the spec as a run that could not be done (exit 2), not as a missing
+// behaviour of the target.
+func couldNotRun(format string, args ...any) {
+	AddReportEntry(forcesync.VerdictEntry, forcesync.CouldNotRun)
+	Fail(fmt.Sprintf("could not run: "+format, args...), 1)
+}
+
+// session is one check's view of the target: its own client (so its requests can be reported)
+// and names unique to the run.
+type session struct {
+	target *harness.Target
+	client *harness.Client
+	run    string
+	seq    *atomic.Int64
+
+	mu   sync.Mutex
+	sent []string
+}
+
+const maxReported = 100
+
+func (s *session) log(e harness.Exchange) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	line := e.String()
+	if e.Status >= 400 || e.Err != "" {
+		line += " " + truncate(e.RespBody, 300)
+	}
+	if len(s.sent) == maxReported {
+		s.sent = s.sent[1:]
+	}
+	s.sent = append(s.sent, line)
+}
+
+func (s *session) requests() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.sent, "\n")
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// do sends one request; a target that cannot be reached means the run could not be done.
+func (s *session) do(ctx context.Context, method, path string, body any) *harness.Response {
+	GinkgoHelper()
+	var b []byte
+	if body != nil {
+		var err error
+		b, err = json.Marshal(body)
+		Expect(err).NotTo(HaveOccurred())
+	}
+	resp, err := s.client.Do(ctx, method, path, b, nil)
+	if err != nil {
+		couldNotRun("%s %s: %v", method, path, err)
+	}
+	return resp
+}
+
+// expect checks the status of an answer and decodes its JSON body (nil for an empty one).
+func expect(resp *harness.Response, what string, status ...int) map[string]any {
+	GinkgoHelper()
+	Expect(resp.Status).To(BeElementOf(status), "%s answered %d, Okta expects %v; body: %s", what, resp.Status, status, truncate(string(resp.Body), 400))
+	if len(strings.TrimSpace(string(resp.Body))) == 0 {
+		return nil
+	}
+	var doc map[string]any
+	Expect(json.Unmarshal(resp.Body, &doc)).To(Succeed(), "%s answered %d with a body that is not a JSON object: %s", what, resp.Status, truncate(string(resp.Body), 400))
+	return doc
+}
+
+// user is a user the check created: its id on the target and Okta's side of it.
+type user struct {
+	ID string
+	scenario.User
+}
+
+// newUser creates a user the way Okta does (its POST body, with a password) and expects 201
+// with an id: the precondition of most checks.
+func (s *session) newUser(ctx context.Context) user {
+	GinkgoHelper()
+	u := s.oktaUser()
+	resp := s.do(ctx, http.MethodPost, "/Users", userBody(u))
+	doc := expect(resp, "POST /Users (creating a user for the check)", http.StatusCreated)
+	id, _ := doc["id"].(string)
+	Expect(id).NotTo(BeEmpty(), "POST /Users answered 201 without an id: %s", truncate(string(resp.Body), 400))
+	return user{ID: id, User: u}
+}
+
+// oktaUser is a fresh org user with a name unique to the run: conf-<run>-<n>@<domain>, on the
+// target's first verified domain when it has one.
+func (s *session) oktaUser() scenario.User {
+	n := s.seq.Add(1)
+	domain := "conformance.example"
+	if ds := s.target.Spec.VerifiedDomains; len(ds) > 0 {
+		domain = ds[0]
+	}
+	key := fmt.Sprintf("conf-%s-%d", s.run, n)
+	return scenario.User{Key: key, UserName: key + "@" + domain, GivenName: "Conf", FamilyName: fmt.Sprintf("User %d", n), Active: true}
+}
+
+func (u user) body() map[string]any { return userBody(u.User) }
+
+func userBody(u scenario.User) map[string]any {
+	b := u.Profile()
+	b["password"] = "Okta-Gen-" + scenario.OktaID(u.Key)[3:11]
+	return b
+}
+
+func (s *session) getUser(ctx context.Context, id string) map[string]any {
+	GinkgoHelper()
+	return expect(s.do(ctx, http.MethodGet, "/Users/"+url.PathEscape(id), nil), "GET /Users/"+id, http.StatusOK)
+}
+
+// lookup is Okta's lookup: GET /Users?filter=userName eq "…"&startIndex=1&count=100.
+func (s *session) lookup(ctx context.Context, userName string) (*harness.Response, string) {
+	q := "filter=" + strings.ReplaceAll(url.QueryEscape(fmt.Sprintf("userName eq %q", userName)), "+", "%20") + "&startIndex=1&count=100"
+	return s.do(ctx, http.MethodGet, "/Users?"+q, nil), `GET /Users?filter=userName eq "` + userName + `"`
+}
+
+// newGroup creates a group as Okta's Group Push does (no members), then adds members with the
+// rename+add PATCH Okta sends.
+func (s *session) newGroup(ctx context.Context, members ...user) (id, name string) {
+	GinkgoHelper()
+	name = fmt.Sprintf("conf-%s-group-%d", s.run, s.seq.Add(1))
+	doc := expect(s.do(ctx, http.MethodPost, "/Groups", map[string]any{
+		"schemas": []any{okta.SchemaGroup}, "displayName": name, "members": []any{},
+	}), "POST /Groups (creating a group for the check)", http.StatusCreated)
+	id, _ = doc["id"].(string)
+	Expect(id).NotTo(BeEmpty(), "POST /Groups answered 201 without an id")
+	if len(members) > 0 {
+		s.patchGroup(ctx, id, "adding the check's members", renameOp(id, name), addOp(members...))
+	}
+	return id, name
+}
+
+func (s *session) patchGroup(ctx context.Context, id, why string, ops ...any) {
+	GinkgoHelper()
+	expect(s.do(ctx, http.MethodPatch, "/Groups/"+url.PathEscape(id), map[string]any{
+		"schemas": []any{okta.SchemaPatchOp}, "Operations": ops,
+	}), "PATCH /Groups/"+id+" ("+why+")", http.StatusOK, http.StatusNoContent)
+}
+
+// Okta's group PATCH operations.
+func renameOp(id, name string) any {
+	return map[string]any{"op": "replace", "value": map[string]any{"id": id, "displayName": name}}
+}
+
+func memberValues(us ...user) []any {
+	out := []any{}
+	for _, u := range us {
+		out = append(out, map[string]any{"value": u.ID, "display": u.UserName})
+	}
+	return out
+}
+
+func addOp(us ...user) any {
+	return map[string]any{"op": "add", "path": "members", "value": memberValues(us...)}
+}
+
+func removeOp(u user) any {
+	return map[string]any{"op": "remove", "path": fmt.Sprintf("members[value eq %q]", u.ID)}
+}
+
+func replaceMembersOp(us ...user) any {
+	return map[string]any{"op": "replace", "path": "members", "value": memberValues(us...)}
+}
+
+// members is a group's member ids as the target shows them, sorted, duplicates kept.
+func (s *session) members(ctx context.Context, id string) []string {
+	GinkgoHelper()
+	doc := expect(s.do(ctx, http.MethodGet, "/Groups/"+url.PathEscape(id), nil), "GET /Groups/"+id, http.StatusOK)
+	var out []string
+	ms, _ := doc["members"].([]any)
+	for _, m := range ms {
+		mm, _ := m.(map[string]any)
+		v, _ := mm["value"].(string)
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func ids(us ...user) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.ID
+	}
+	slices.Sort(out)
+	return out
+}
