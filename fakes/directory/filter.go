@@ -46,6 +46,9 @@ func parseFilter(s string) (expr filter.Expression, err error) {
 	if len(s) > maxExpressionLen {
 		return nil, badRequest(scimInvalidFilter, "filter longer than %d characters", maxExpressionLen)
 	}
+	if e, ok := simpleEq(s); ok {
+		return e, nil
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			expr, err = nil, badRequest(scimInvalidFilter, "invalid filter %q", s)
@@ -57,6 +60,49 @@ func parseFilter(s string) (expr filter.Expression, err error) {
 	}
 	return expr, nil
 }
+
+// simpleEq parses the filter identity providers send most, `attr eq "value"` (a plain attribute
+// name, single spaces, a value of printable ASCII without quotes or backslashes), without the
+// general parser: Okta looks every user up this way before it provisions it, and filter-parser
+// takes ~100 µs a filter, which made a 10k-user provisioning spend a second of the directory's CPU
+// parsing. The result is what filter-parser gives (TestSimpleEqMatchesFilterParser).
+func simpleEq(s string) (filter.Expression, bool) {
+	name, rest, ok := strings.Cut(s, " ")
+	if !ok || !plainAttrName(name) {
+		return nil, false
+	}
+	op, val, ok := strings.Cut(rest, " ")
+	if !ok || !strings.EqualFold(op, "eq") || len(val) < 2 || val[0] != '"' || val[len(val)-1] != '"' {
+		return nil, false
+	}
+	val = val[1 : len(val)-1]
+	for i := 0; i < len(val); i++ {
+		if c := val[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return nil, false
+		}
+	}
+	return &filter.AttributeExpression{AttributePath: filter.AttributePath{AttributeName: name}, Operator: filter.EQ, CompareValue: val}, true
+}
+
+// plainAttrName reports whether s is an attribute name of RFC 7644's grammar, ALPHA *(nameChar),
+// and no filter keyword.
+func plainAttrName(s string) bool {
+	if s == "" || !isAlpha(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlpha(c) && !(c >= '0' && c <= '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	switch strings.ToLower(s) {
+	case "not", "and", "or":
+		return false
+	}
+	return true
+}
+
+func isAlpha(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
 
 // parsePath parses a PATCH path, turning any failure into a 400 invalidPath.
 func parsePath(s string) (p filter.Path, err error) {
