@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
@@ -42,11 +43,7 @@ func (p *Replayer) macro(ctx context.Context, r *Run, st *scenario.Step) error {
 		if st.Okta == "listGroups" {
 			res = "/Groups"
 		}
-		err := p.Client.List(ctx, res, "", func(json.RawMessage) error { return nil })
-		if err != nil {
-			return fail("GET "+res, err)
-		}
-		return nil
+		return p.list(ctx, r, res, fail)
 	}
 	return fail("", &ScenarioError{Msg: "unknown macro"})
 }
@@ -201,4 +198,46 @@ func idOf(resp *harness.Response) (string, error) {
 		return "", &harness.ProtocolError{Msg: fmt.Sprintf("answered %d without an id: %s", resp.Status, short(resp.Body))}
 	}
 	return v.ID, nil
+}
+
+// list is Okta's paging loop over /Users or /Groups (startIndex=1, count=100, then +100 until
+// totalResults). Okta needs stable ordering: an id served on two pages, or a user or group the
+// run created that no page lists, fails the target.
+func (p *Replayer) list(ctx context.Context, r *Run, res string, fail func(string, error) error) error {
+	seen := map[string]bool{}
+	var dup string
+	err := p.Client.List(ctx, res, "", func(raw json.RawMessage) error {
+		var v struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return &harness.ProtocolError{Msg: fmt.Sprintf("a resource in GET %s is not an object: %v", res, err)}
+		}
+		if seen[v.ID] && dup == "" {
+			dup = v.ID
+		}
+		seen[v.ID] = true
+		return nil
+	})
+	if err != nil {
+		return fail("GET "+res, err)
+	}
+	if dup != "" {
+		return fail("GET "+res, fmt.Errorf("id %s is served on two pages: the ordering is not stable across pages", dup))
+	}
+	want := r.UserIDs
+	if res == "/Groups" {
+		want = r.GroupIDs
+	}
+	var missing []string
+	for key, id := range want {
+		if !seen[id] {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fail("GET "+res, fmt.Errorf("%d of the run's resources are on no page (%s…): paging lost them", len(missing), missing[0]))
+	}
+	return nil
 }

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scimreplay/scimreplay/harness/scenario"
+)
+
+const sampleHAR = "../../harness/har/testdata/okta-force-sync.har"
+
+func TestImportHARWritesARedactedScenario(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "Okta Force Sync.yaml")
+	var stdout, stderr bytes.Buffer
+	// Flags after the file, as people type them.
+	if code := dispatch([]string{"import-har", sampleHAR, "--out", out, "--pseudonymise"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "favicon.ico): left out") {
+		t.Errorf("the skipped entry is not reported: %q", stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"har-sample-secret-7Q2xVb9LmN4pR8sT", "har-cookie-secret-Zx81", "Okta-Gen-", "alice@acme.example"} {
+		if strings.Contains(string(b)+stdout.String()+stderr.String(), secret) {
+			t.Errorf("%q reached the output", secret)
+		}
+	}
+	sc, err := scenario.LoadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Name != "okta-force-sync" || sc.Rebind != scenario.RebindAuto || len(sc.ForceSync) == 0 || !strings.Contains(sc.Source, "okta-force-sync.har") {
+		t.Fatalf("name %q, rebind %q, %d forceSync steps, source %q", sc.Name, sc.Rebind, len(sc.ForceSync), sc.Source)
+	}
+}
+
+func TestImportHARBadInputExit2(t *testing.T) {
+	dir := t.TempDir()
+	notHAR := filepath.Join(dir, "x.har")
+	if err := os.WriteFile(notHAR, []byte("{\"log\": ["), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"import-har", "--out", filepath.Join(dir, "o.yaml")},
+		{"import-har", sampleHAR},
+		{"import-har", filepath.Join(dir, "missing.har"), "--out", filepath.Join(dir, "o.yaml")},
+		{"import-har", notHAR, "--out", filepath.Join(dir, "o.yaml")},
+		{"import-har", sampleHAR, "--out", filepath.Join(dir, "no-such-dir", "o.yaml")},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := dispatch(args, &stdout, &stderr); code != exitCannotRun || stderr.Len() == 0 {
+			t.Errorf("%q: exit %d, stderr %q", args, code, stderr.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "o.yaml")); err == nil {
+		t.Error("a failed import wrote a file")
+	}
+}
