@@ -779,3 +779,6 @@ func normalise(v any) any {
 	}
 	return v
 }
+
+// ValidName reports whether s may be a scenario name: lower-case letters, digits and dashes.
+func ValidName(s string) bool { return nameRE.MatchString(s) }
