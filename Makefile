@@ -11,7 +11,7 @@ GATE_FLAGS ?=
 # The reference directory image is built FROM scratch around this static binary.
 export SCIMREPLAY_BINARY ?= $(CURDIR)/$(BIN)
 
-.PHONY: all build gate reproduce test lint clean
+.PHONY: all build gate reproduce conformance test lint clean
 
 all: lint test
 
@@ -27,6 +27,11 @@ gate: build
 ## It goes red (exit 1) and names every unmanaged user whose link or groups changed.
 reproduce: build
 	./$(BIN) gate --reference-faults access-1003 --junit $(REPORTS)/junit-reproduce.xml $(GATE_FLAGS)
+
+## conformance: what Okta requires of a SCIM server before any sync can be trusted, one labelled
+## check each, against the reference directory or the target in GATE_FLAGS (the same --target-* flags).
+conformance: build
+	./$(BIN) conformance --junit $(REPORTS)/junit-conformance.xml $(GATE_FLAGS)
 
 ## test: every test — unit tests (no Docker) and the Ginkgo suites (Docker).
 test: build
