@@ -159,3 +159,88 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseErrorsOfRecordingsAndMacros covers the keys recordings and Okta macros add: each
+// error is placed at file:line:column.
+func TestParseErrorsOfRecordingsAndMacros(t *testing.T) {
+	head := "version: 1\nname: x\nsource: s\norg:\n  users: [{key: bob, userName: bob@partner.example}]\n  groups: [{key: g, members: [bob]}]\n"
+	cases := []struct{ name, body, want string }{
+		{"bad rebind", "rebind: sometimes\nforceSync: [{okta: listUsers}]\n", "t.yaml:7:9: rebind must be auto or off"},
+		{"rebind without responses", "rebind: auto\nforceSync: [{method: GET, path: /Users/1}]\n", "t.yaml:1:1: rebind: auto needs recorded responses"},
+		{"response status", "forceSync:\n  - {method: GET, path: /Users/1, response: {status: 700}}\n", "t.yaml:8:54: response status 700 is not an HTTP status"},
+		{"response key", "forceSync:\n  - {method: GET, path: /Users/1, response: {headers: {}}}\n", "unknown key \"headers\" in response"},
+		{"response on macro", "forceSync:\n  - {okta: listUsers, response: {status: 200}}\n", "t.yaml:8:5: response: belongs to a step that sends one request"},
+		{"unknown label", "labels: [group-push, shiny]\nforceSync: [{okta: listUsers}]\n", "t.yaml:7:22: unknown label \"shiny\""},
+		{"bad custom label", "labels: [x-Shiny]\nforceSync: [{okta: listUsers}]\n", "unknown label \"x-Shiny\""},
+		{"body on listUsers", "forceSync:\n  - {okta: listUsers, body: {a: 1}}\n", "t.yaml:8:29: okta: listUsers takes no body"},
+		{"expect on listGroups", "forceSync:\n  - {okta: listGroups, expect: [200]}\n", "okta: listGroups takes no expect"},
+		{"path on macro", "forceSync:\n  - {okta: assign, path: /Users}\n", "a step with okta: takes no method, path or forEach"},
+		{"capture on macro", "forceSync:\n  - {okta: assign, capture: {a: $.id}}\n", "takes only name, and for assign body: and expect:"},
+		{"assign in groups", "forceSync:\n  - forEach: groups\n    steps: [{okta: assign}]\n", "okta: assign assigns users"},
+		{"provision in a loop", "forceSync:\n  - forEach: users\n    steps: [{okta: provision}]\n", "okta: provision works on the whole org and cannot run inside forEach"},
+		{"assign body not a map", "forceSync:\n  - {okta: assign, body: [1]}\n", "overlays the user's profile and must be a mapping"},
+		{"assign body template", "forceSync:\n  - {okta: assign, body: {userName: \"{{group.id}}\"}}\n", "only known inside forEach: groups"},
+		{"secondEmail", "forceSync: [{okta: listUsers}]\n", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(head+c.body))
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want %q", err, c.want)
+			}
+			if !strings.HasPrefix(err.Error(), "t.yaml:") {
+				t.Fatalf("error %q is not placed in its file", err)
+			}
+		})
+	}
+	_, err := Parse("t.yaml", []byte("version: 1\nname: x\nsource: s\norg: {users: [{key: a, userName: a@b.example, secondEmail: nope}]}\nforceSync: [{okta: listUsers}]\n"))
+	if err == nil || !strings.Contains(err.Error(), "t.yaml:4:60: secondEmail \"nope\" has no domain") {
+		t.Fatalf("secondEmail: %v", err)
+	}
+}
+
+func TestParseRecordingKeys(t *testing.T) {
+	sc, err := Parse("r.yaml", []byte(`version: 1
+name: r
+source: s
+labels: [imported, x-team-a]
+rebind: auto
+forceSync:
+  - method: POST
+    path: /Users
+    body: {displayName: "{{not a template"}
+    verbatim: true
+    response: {status: 201, body: {id: "1", userName: a@b.example}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sc.ForceSync[0]
+	if sc.Rebind != RebindAuto || !st.Verbatim || st.Response == nil || st.Response.Status != 201 || st.Response.Body.(map[string]any)["id"] != "1" {
+		t.Fatalf("%+v / %+v", sc, st)
+	}
+	if st.Response.Pos.Line != 11 {
+		t.Errorf("response placed at %v", st.Response.Pos)
+	}
+}
+
+func TestOrgIndexSurvivesHandEdits(t *testing.T) {
+	o := Org{Users: []User{{Key: "a"}, {Key: "b"}}}
+	o.Reindex()
+	o.Users = append(o.Users, User{Key: "c"})
+	o.Users[0], o.Users[1] = o.Users[1], o.Users[0]
+	for _, k := range []string{"a", "b", "c"} {
+		if u, ok := o.UserByKey(k); !ok || u.Key != k {
+			t.Errorf("UserByKey(%q) = %+v, %t", k, u, ok)
+		}
+	}
+	if _, ok := o.UserByKey("z"); ok {
+		t.Error("found a user that is not there")
+	}
+}
