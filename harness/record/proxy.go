@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -126,7 +127,16 @@ func (p *Proxy) capture(resp *http.Response) error {
 		return err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	ex, err := Capture(pd.method, pd.path, pd.query, pd.header, pd.body, resp.StatusCode, body, pd.phase)
+	recorded := body
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		// The client gets the bytes as sent; the recording needs the JSON inside.
+		if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
+			if plain, err := io.ReadAll(io.LimitReader(zr, harness.MaxBody)); err == nil {
+				recorded = plain
+			}
+		}
+	}
+	ex, err := Capture(pd.method, pd.path, pd.query, pd.header, pd.body, resp.StatusCode, recorded, pd.phase)
 	pd.header, pd.body = nil, nil // the raw request (credentials included) is not kept
 	if err != nil {
 		return nil // still forwarded; an unparsable query is not a SCIM exchange worth keeping

@@ -1,8 +1,11 @@
 package record_test
 
 import (
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -155,5 +158,104 @@ func TestRecordThenReplayReachesTheSameState(t *testing.T) {
 				t.Fatalf("states differ:\nrecorded %+v\nreplayed %+v", want, got)
 			}
 		})
+	}
+}
+
+// TestProxyRecordsGzippedAnswersAndRedacts checks what the proxy keeps of one exchange: the
+// client gets the upstream's bytes, the recording the JSON inside them; no credential is kept.
+func TestProxyRecordsGzippedAnswersAndRedacts(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/scim/v2/Users" || r.Header.Get("Authorization") != "Bearer "+token {
+			t.Errorf("upstream got %s %s with %q", r.Method, r.URL, r.Header.Get("Authorization"))
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Type", "application/scim+json")
+		w.WriteHeader(http.StatusCreated)
+		zw := gzip.NewWriter(w)
+		fmt.Fprintf(zw, `{"id": "u-1", "userName": "ann@acme.example", "note": "%s", "meta": {"version": "1"}}`, token)
+		zw.Close()
+	}))
+	defer upstream.Close()
+	proxy, err := record.NewProxy(upstream.URL+"/scim/v2", time.Second, record.PhaseAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := httptest.NewServer(proxy)
+	defer front.Close()
+	req, _ := http.NewRequest(http.MethodPost, front.URL+"/Users?access_token="+token+"&x=1", strings.NewReader(`{"userName": "ann@acme.example", "password": "hunter2-secret", "note": "`+token+`"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Cookie", "sid=cookie-secret-123")
+	req.Header.Set("X-Api-Key", "key-secret-456")
+	req.Header.Set("If-Match", `W/"1"`)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || resp.Header.Get("Content-Encoding") != "gzip" || len(raw) < 2 || raw[0] != 0x1f {
+		t.Fatalf("client got %d %q %q", resp.StatusCode, resp.Header.Get("Content-Encoding"), raw)
+	}
+	exs, _ := proxy.Stop()
+	if len(exs) != 1 {
+		t.Fatalf("%d exchanges", len(exs))
+	}
+	ex := exs[0]
+	dump := fmt.Sprintf("%+v %s %s", ex, ex.ReqBody, ex.RespBody)
+	for _, secret := range []string{token, "hunter2-secret", "cookie-secret-123", "key-secret-456"} {
+		if strings.Contains(dump, secret) {
+			t.Errorf("the exchange keeps %q: %s", secret, dump)
+		}
+	}
+	if string(ex.RespBody) != `{"id":"u-1","userName":"ann@acme.example"}` {
+		t.Errorf("recorded response %s", ex.RespBody)
+	}
+	if ex.Header.Get("If-Match") != `W/"1"` || len(ex.Header) != 1 {
+		t.Errorf("kept headers %v", ex.Header)
+	}
+	if fmt.Sprint(ex.Query) != "[{access_token [REDACTED]} {x 1}]" {
+		t.Errorf("query %v", ex.Query)
+	}
+}
+
+func TestPseudonymiserIsConsistentAndKeepsCase(t *testing.T) {
+	exs := []record.Exchange{
+		{Method: "POST", Path: "/Users", ReqBody: []byte(`{"userName":"Bob.Brown@Partner.example","name":{"givenName":"Bob","familyName":"Brown"},"displayName":"Bob Brown","emails":[{"value":"bob.brown@partner.example"}]}`),
+			Status: 201, RespBody: []byte(`{"id":"1","userName":"Bob.Brown@Partner.example"}`)},
+		{Method: "GET", Path: "/Users", Query: []scenario.KV{{Key: "filter", Value: `userName eq "BOB.BROWN@partner.example"`}}, Status: 200},
+		{Method: "PATCH", Path: "/Groups/g", ReqBody: []byte(`{"Operations":[{"op":"add","path":"members","value":[{"value":"1","display":"Bob Brown"}]}],"displayName":"Brown team"}`), Status: 204},
+		{Method: "PUT", Path: "/Users/1", ReqBody: []byte(`{"urn:ext":{"accountId":"acct-carol"},"emails":[{"value":"carol@x.example"}]}`), Status: 200},
+	}
+	record.Pseudonymise(exs)
+	all := ""
+	for _, ex := range exs {
+		all += ex.Path + fmt.Sprint(ex.Query) + string(ex.ReqBody) + string(ex.RespBody)
+	}
+	for _, real := range []string{"bob", "Bob", "BOB", "Brown", "brown", "carol"} {
+		if strings.Contains(all, real) {
+			t.Errorf("%q survives: %s", real, all)
+		}
+	}
+	for _, want := range []string{`"userName":"Person001@Partner.example"`, `"value":"person001@partner.example"`, `PERSON001@partner.example`, `acct-person002`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("want %s in %s", want, all)
+		}
+	}
+	// The same name word is the same pseudonym wherever it is.
+	var post, patch struct {
+		Name struct{ GivenName, FamilyName string }
+		DisplayName string
+		Operations  []struct{ Value []struct{ Display string } }
+	}
+	if err := json.Unmarshal(exs[0].ReqBody, &post); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(exs[2].ReqBody, &patch); err != nil {
+		t.Fatal(err)
+	}
+	full := post.Name.GivenName + " " + post.Name.FamilyName
+	if post.DisplayName != full || patch.Operations[0].Value[0].Display != full || patch.DisplayName != post.Name.FamilyName+" team" {
+		t.Errorf("names not consistent: %q / %q / %q / %q", full, post.DisplayName, patch.Operations[0].Value[0].Display, patch.DisplayName)
 	}
 }
