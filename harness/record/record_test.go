@@ -244,7 +244,7 @@ func TestPseudonymiserIsConsistentAndKeepsCase(t *testing.T) {
 	}
 	// The same name word is the same pseudonym wherever it is.
 	var post, patch struct {
-		Name struct{ GivenName, FamilyName string }
+		Name        struct{ GivenName, FamilyName string }
 		DisplayName string
 		Operations  []struct{ Value []struct{ Display string } }
 	}
