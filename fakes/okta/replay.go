@@ -4,6 +4,7 @@
 package okta
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,8 +35,8 @@ type Run struct {
 	UserIDs  map[string]string
 	GroupIDs map[string]string
 	Vars     map[string]any
-	lastGET  map[string]any
-	rebind   *rebinder // nil unless the scenario says rebind: auto
+	lastGET  map[string][]byte // raw: decoded only when an echo step uses it
+	rebind   *rebinder         // nil unless the scenario says rebind: auto
 
 	user  *scenario.User
 	group *scenario.Group
@@ -47,7 +48,7 @@ type Run struct {
 // NewRun starts the replay state of a scenario.
 func NewRun(sc *scenario.Scenario, runID string) *Run {
 	r := &Run{Scenario: sc, ID: runID, UserIDs: map[string]string{}, GroupIDs: map[string]string{},
-		Vars: map[string]any{}, lastGET: map[string]any{}}
+		Vars: map[string]any{}, lastGET: map[string][]byte{}}
 	if sc.Rebind == scenario.RebindAuto {
 		r.rebind = newRebinder()
 	}
@@ -272,16 +273,17 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 	}
 	var body []byte
 	if st.Echo || st.Profile || st.HasBody {
+		// doc is this step's own (a fresh decode, or built by mergeInto), so the overlays are
+		// laid on it in place.
 		var doc any
 		if st.Echo {
-			got, ok := r.lastGET[pathOnly(path)]
-			if !ok {
+			raw, ok := r.lastGET[pathOnly(path)]
+			if !ok || json.Unmarshal(raw, &doc) != nil {
 				return fail(&ScenarioError{Msg: "echo: no earlier GET of " + pathOnly(path) + " answered 200"})
 			}
-			doc = deepCopy(got)
 		}
 		if st.Profile {
-			doc = Merge(doc, r.user.Profile())
+			doc = mergeInto(doc, r.user.Profile())
 		}
 		if st.HasBody {
 			rendered := deepCopy(st.Body)
@@ -293,7 +295,7 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 			if r.rebind != nil {
 				rendered = r.rebind.body(rendered)
 			}
-			doc = Merge(doc, rendered)
+			doc = mergeInto(doc, rendered)
 		}
 		if body, err = json.Marshal(doc); err != nil {
 			return fail(&ScenarioError{Msg: "body: " + err.Error()})
@@ -314,13 +316,16 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 	}
 	pairing := r.rebind != nil && st.Response != nil && st.Response.Body != nil
 	var doc any
-	if len(resp.Body) > 0 && (len(st.Capture) > 0 || pairing || st.Method == http.MethodGet || st.Method == http.MethodPost) {
-		if err := json.Unmarshal(resp.Body, &doc); err != nil && (len(st.Capture) > 0 || pairing) {
+	if len(resp.Body) > 0 && (len(st.Capture) > 0 || pairing) {
+		if err := json.Unmarshal(resp.Body, &doc); err != nil {
 			return fail(&harness.ProtocolError{Msg: fmt.Sprintf("answered %d with a body that is not JSON: %s", resp.Status, short(resp.Body))})
 		}
 	}
-	if st.Method == http.MethodGet && resp.Status == http.StatusOK && doc != nil {
-		r.lastGET[pathOnly(path)] = doc
+	// A GET body is kept raw for a later echo (decoding every one up front, and keeping the
+	// decoded documents of a whole org alive, cost a large sync more CPU and memory than the
+	// echo itself); what is kept is what decodes to a JSON value other than null.
+	if st.Method == http.MethodGet && resp.Status == http.StatusOK && json.Valid(resp.Body) && !isJSONNull(resp.Body) {
+		r.lastGET[pathOnly(path)] = resp.Body
 	}
 	if pairing {
 		r.rebind.pair(path, st.Response.Body, doc)
@@ -505,6 +510,26 @@ func Merge(base, over any) any {
 	}
 	return out
 }
+
+// mergeInto is Merge for a base the caller owns: base is changed in place rather than copied
+// first; the result is what Merge(base, over) gives.
+func mergeInto(base, over any) any {
+	bm, ok1 := base.(map[string]any)
+	om, ok2 := over.(map[string]any)
+	if !ok1 || !ok2 {
+		return deepCopy(over)
+	}
+	for k, v := range om {
+		if v == nil {
+			delete(bm, k)
+			continue
+		}
+		bm[k] = mergeInto(bm[k], v)
+	}
+	return bm
+}
+
+func isJSONNull(b []byte) bool { return string(bytes.TrimSpace(b)) == "null" }
 
 func deepCopy(v any) any {
 	switch x := v.(type) {
