@@ -41,9 +41,17 @@ type result struct {
 
 func runCLI(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	return runCLIWithin(t, 4*time.Minute, env, args...)
+}
+
+// runCLIWithin runs the CLI, interrupting it (so it removes its containers) after timeout.
+func runCLIWithin(t *testing.T, timeout time.Duration, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, scimreplayBinary(t), args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = time.Minute
 	cmd.Env = append(append(os.Environ(), "TESTCONTAINERS_RYUK_DISABLED=true", "NO_COLOR=1"), env...)
 	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" {
 		cmd.Env = append(cmd.Env, "TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1")
