@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -64,10 +65,27 @@ func NewClient(baseURL, token string) *Client {
 		BaseURL: baseURL,
 		RootURL: root,
 		Token:   token,
-		HTTP:    &http.Client{Transport: newTransport()},
+		HTTP:    newHTTPClient(),
 		Header:  OktaHeaders(),
 		Timeout: DefaultRequestTimeout,
 	}
+}
+
+// newHTTPClient is the HTTP client of every request the harness sends: no proxy, and redirects
+// followed only within the origin they came from, so traffic (and the token) reaches only the
+// target the harness started or was given. A redirect elsewhere is returned as the answer.
+func newHTTPClient() *http.Client {
+	return &http.Client{Transport: newTransport(), CheckRedirect: sameOriginRedirect}
+}
+
+func sameOriginRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
+		return http.ErrUseLastResponse
+	}
+	return nil
 }
 
 func newTransport() *http.Transport {
@@ -146,17 +164,17 @@ func (e *ProtocolError) Error() string { return e.Msg }
 
 // Do sends one request to a path relative to the SCIM base ("/Users?filter=…").
 func (c *Client) Do(ctx context.Context, method, path string, body []byte, header http.Header) (*Response, error) {
-	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, "")
+	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, "", true)
 }
 
 // DoRoot sends a request to a path from the target's root (probes such as /admin/audit).
 func (c *Client) DoRoot(ctx context.Context, method, path string, body []byte, header http.Header) (*Response, error) {
-	return c.do(ctx, method, c.RootURL+ensureSlash(path), body, header, "")
+	return c.do(ctx, method, c.RootURL+ensureSlash(path), body, header, "", false)
 }
 
 // DoStep is Do with a description that observers see (the scenario step).
 func (c *Client) DoStep(ctx context.Context, step, method, path string, body []byte, header http.Header) (*Response, error) {
-	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, step)
+	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, step, true)
 }
 
 func ensureSlash(p string) string {
@@ -166,7 +184,8 @@ func ensureSlash(p string) string {
 	return "/" + p
 }
 
-func (c *Client) do(ctx context.Context, method, target string, body []byte, header http.Header, step string) (*Response, error) {
+// do sends one request; scim says a successful answer must be SCIM (JSON, SCIM's media type).
+func (c *Client) do(ctx context.Context, method, target string, body []byte, header http.Header, step string, scim bool) (*Response, error) {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
@@ -205,6 +224,8 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, hea
 	}
 	if err != nil {
 		err = &TransportError{Method: method, URL: RedactURL(target), Err: explainTransport(err, timeout)}
+	} else if scim {
+		err = checkSCIMAnswer(method, target, out)
 	}
 	c.mu.Lock()
 	obs := c.observer
@@ -221,6 +242,32 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, hea
 		obs(ex)
 	}
 	return out, err
+}
+
+// checkSCIMAnswer fails a successful SCIM answer whose body is not JSON, or whose Content-Type
+// is neither SCIM's application/scim+json (RFC 7644) nor the application/json older servers use
+// (a missing Content-Type is tolerated). Error answers are not checked: their status already
+// says enough.
+func checkSCIMAnswer(method, target string, r *Response) error {
+	if r.Status/100 != 2 || len(bytes.TrimSpace(r.Body)) == 0 {
+		return nil
+	}
+	path := RedactURL(target)
+	if u, err := url.Parse(target); err == nil {
+		path = u.Path
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/scim+json" && mt != "application/json") {
+			return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with Content-Type %q, not SCIM's application/scim+json (or application/json): %s",
+				method, path, r.Status, ct, snippet(r.Body))}
+		}
+	}
+	if !json.Valid(r.Body) {
+		var v any
+		err := json.Unmarshal(r.Body, &v)
+		return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with a body that is not JSON (%v): %s", method, path, r.Status, err, snippet(r.Body))}
+	}
+	return nil
 }
 
 func explainTransport(err error, timeout time.Duration) error {
@@ -256,18 +303,27 @@ type ListResponse struct {
 // PageSize is the count Okta asks for.
 const PageSize = 100
 
+// maxListPages bounds a listing, whatever totalResults a target claims.
+const maxListPages = 1 << 20
+
 // List pages through a resource type (`/Users`, `/Groups`) with startIndex/count as Okta does,
-// handing each resource to fn as it arrives, so memory stays bounded by one page.
+// handing each resource to fn as it arrives, so memory stays bounded by one page. A page must be
+// a SCIM ListResponse (an integer totalResults, resources that are objects with an id). A page
+// that starts with the previous page's first resource (the target ignores startIndex) ends the
+// listing, so such a target is neither read twice nor paged through forever.
 func (c *Client) List(ctx context.Context, resource string, filter string, fn func(json.RawMessage) error) error {
 	start := 1
-	for {
-		q := url.Values{}
-		if filter != "" {
-			q.Set("filter", filter)
+	var prevFirst json.RawMessage
+	for pages := 1; ; pages++ {
+		if pages > maxListPages {
+			return &ProtocolError{Msg: fmt.Sprintf("GET %s: more than %d pages; stopped", resource, maxListPages)}
 		}
-		q.Set("startIndex", strconv.Itoa(start))
-		q.Set("count", strconv.Itoa(PageSize))
-		resp, err := c.Do(ctx, http.MethodGet, resource+"?"+q.Encode(), nil, nil)
+		// Okta's order and escaping: filter=…&startIndex=N&count=100, %20 for spaces.
+		q := "startIndex=" + strconv.Itoa(start) + "&count=" + strconv.Itoa(PageSize)
+		if filter != "" {
+			q = "filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20") + "&" + q
+		}
+		resp, err := c.Do(ctx, http.MethodGet, resource+"?"+q, nil, nil)
 		if err != nil {
 			return err
 		}
@@ -281,6 +337,15 @@ func (c *Client) List(ctx context.Context, resource string, filter string, fn fu
 		if err := resp.JSON(&page); err != nil {
 			return fmt.Errorf("GET %s: %w", resource, err)
 		}
+		if err := checkListPage(resp.Body, page); err != nil {
+			return &ProtocolError{Msg: fmt.Sprintf("GET %s?startIndex=%d: %s", resource, start, err)}
+		}
+		if len(page.Resources) > 0 && prevFirst != nil && bytes.Equal(page.Resources[0], prevFirst) {
+			return nil
+		}
+		if len(page.Resources) > 0 {
+			prevFirst = page.Resources[0]
+		}
 		for _, r := range page.Resources {
 			if err := fn(r); err != nil {
 				return err
@@ -291,6 +356,31 @@ func (c *Client) List(ctx context.Context, resource string, filter string, fn fu
 			return nil
 		}
 	}
+}
+
+// checkListPage says what makes a decoded page no SCIM ListResponse (RFC 7644 §3.4.2).
+func checkListPage(body []byte, page ListResponse) error {
+	var total struct {
+		TotalResults json.RawMessage `json:"totalResults"`
+	}
+	if json.Unmarshal(body, &total) != nil || len(total.TotalResults) == 0 || string(total.TotalResults) == "null" {
+		return fmt.Errorf("the answer is not a SCIM ListResponse (no totalResults): %s", snippet(body))
+	}
+	if page.TotalResults < 0 {
+		return fmt.Errorf("totalResults is %d", page.TotalResults)
+	}
+	for i, r := range page.Resources {
+		var res struct {
+			ID any `json:"id"`
+		}
+		if err := json.Unmarshal(r, &res); err != nil {
+			return fmt.Errorf("resource %d is not a JSON object: %s", i+1, snippet(r))
+		}
+		if id, ok := res.ID.(string); !ok || id == "" {
+			return fmt.Errorf("resource %d has no id (RFC 7643 §3.1 requires one): %s", i+1, snippet(r))
+		}
+	}
+	return nil
 }
 
 // StatusError is an answer with a status the identity provider does not expect: the target

@@ -79,9 +79,11 @@ func BuildImage(ctx context.Context, dir, tag string) (string, error) {
 	req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
 		Context: abs, Repo: repo, Tag: version, KeepImage: true,
 	}}
+	previous := imageID(ctx, tag)
 	if _, err := p.BuildImage(ctx, req); err != nil {
 		return "", fmt.Errorf("build image %s from %s: %w", tag, dir, err)
 	}
+	removeReplacedImage(ctx, tag, previous)
 	built[abs+"\x00"+tag] = true
 	return tag, nil
 }

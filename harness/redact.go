@@ -96,3 +96,21 @@ func RedactURL(raw string) string {
 	}
 	return u.String()
 }
+
+// RedactError returns err with the given secrets (and bearer-like credentials) removed from its
+// message; errors.Is and errors.As still see the original. A target may echo a token in an
+// error body, and error messages reach reports.
+func RedactError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	return &redactedError{msg: Redact(err.Error(), secrets...), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

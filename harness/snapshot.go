@@ -148,10 +148,11 @@ func TakeSnapshot(ctx context.Context, c *Client, scope Scope, probes Probes) (*
 
 func userState(m map[string]any) UserState {
 	u := UserState{}
-	u.ID, _ = m["id"].(string)
-	u.UserName, _ = m["userName"].(string)
-	u.ExternalID, _ = m["externalId"].(string)
-	switch a := m["active"].(type) {
+	attr := func(m map[string]any, name string) any { v, _ := lookup(m, name); return v }
+	u.ID, _ = attr(m, "id").(string)
+	u.UserName, _ = attr(m, "userName").(string)
+	u.ExternalID, _ = attr(m, "externalId").(string)
+	switch a := attr(m, "active").(type) {
 	case bool:
 		u.Active = a
 	case nil:
@@ -159,11 +160,11 @@ func userState(m map[string]any) UserState {
 	case string:
 		u.Active = strings.EqualFold(a, "true")
 	}
-	emails, _ := m["emails"].([]any)
+	emails, _ := attr(m, "emails").([]any)
 	first := ""
 	for _, e := range emails {
 		em, _ := e.(map[string]any)
-		v, _ := em["value"].(string)
+		v, _ := attr(em, "value").(string)
 		v = strings.ToLower(strings.TrimSpace(v))
 		if v == "" {
 			continue
@@ -172,7 +173,7 @@ func userState(m map[string]any) UserState {
 		if first == "" {
 			first = v
 		}
-		if p, _ := em["primary"].(bool); p && u.PrimaryEmail == "" {
+		if p, _ := attr(em, "primary").(bool); p && u.PrimaryEmail == "" {
 			u.PrimaryEmail = v
 		}
 	}
@@ -194,6 +195,20 @@ func splitAttrPath(p string) []string {
 	return strings.Split(p, ".")
 }
 
+// lookup finds attribute name in m, case-insensitively as SCIM attribute names are (RFC 7643
+// §2.1): "ID" and "UserName" are "id" and "userName".
+func lookup(m map[string]any, name string) (any, bool) {
+	if v, ok := m[name]; ok {
+		return v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
 // stringAt follows keys case-insensitively (SCIM attribute names are) and returns the string
 // found, or "".
 func stringAt(m map[string]any, keys []string) string {
@@ -203,15 +218,7 @@ func stringAt(m map[string]any, keys []string) string {
 		if !ok {
 			return ""
 		}
-		v, ok := obj[k]
-		if !ok {
-			for ok2, v2 := range obj {
-				if strings.EqualFold(ok2, k) {
-					v, ok = v2, true
-					break
-				}
-			}
-		}
+		v, ok := lookup(obj, k)
 		if !ok {
 			return ""
 		}

@@ -349,9 +349,11 @@ func waitURL(ctx context.Context, spec TargetSpec) error {
 	ctx, cancel := context.WithTimeout(ctx, spec.StartupTimeout)
 	defer cancel()
 	var last error
+	hc := newHTTPClient() // no proxy, no redirect to another host
+	defer hc.CloseIdleConnections()
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ready, nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 			resp.Body.Close()

@@ -1,0 +1,271 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// Ryuk (testcontainers' reaper) cannot be pulled here, so the harness removes what it starts
+// itself, in three layers: each spec terminates its own target (DeferCleanup, which Ginkgo also
+// runs on a panic or on the first SIGINT/SIGTERM); the end of a run removes every container that
+// carries its run label (RemoveRun), whatever the specs did; and a later run removes what a
+// crashed or SIGKILLed run left (SweepStale), judged by labels that say which process on which
+// host started the container, so a run still in progress is never touched.
+
+// Labels on every container a run starts, next to LabelRun.
+const (
+	LabelPID  = "io.scimreplay.pid"  // process id of the gate that started the container
+	LabelHost = "io.scimreplay.host" // host name of that process
+)
+
+// RunLabels are the labels for the containers of run runID started by this process.
+func RunLabels(runID string) map[string]string {
+	return map[string]string{LabelRun: runID, LabelPID: strconv.Itoa(os.Getpid()), LabelHost: hostname()}
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown"
+	}
+	return h
+}
+
+// SweptContainer is a container a sweep removed (or, in a dry run or a listing, would remove).
+type SweptContainer struct {
+	ID      string
+	Name    string
+	Run     string
+	State   string // as Docker saw it before the sweep: running, exited…
+	Created time.Time
+	Why     string
+}
+
+func (s SweptContainer) String() string {
+	return fmt.Sprintf("%s %s (run %s, created %s ago): %s", shortID(s.ID), s.Name, s.Run,
+		time.Since(s.Created).Round(time.Second), s.Why)
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// SweepOptions choose which stale containers SweepStale removes.
+type SweepOptions struct {
+	// MinAge spares containers younger than this.
+	MinAge time.Duration
+	// IgnoreOwner removes containers old enough even when the process that started them cannot
+	// be shown to be gone (another host, no pid label). Never use it while runs may be going on
+	// elsewhere.
+	IgnoreOwner bool
+	// DryRun only reports what would be removed.
+	DryRun bool
+}
+
+// RemoveRun removes every container labelled with run id runID, running or not, whoever
+// started it (`scimreplay sweep --run`). It is safe to call twice.
+func RemoveRun(ctx context.Context, runID string) ([]SweptContainer, error) {
+	if runID == "" {
+		return nil, errors.New("remove run: empty run id")
+	}
+	return sweep(ctx, []string{LabelRun + "=" + runID}, func(map[string]string, time.Time) (string, bool) {
+		return "run " + runID + " removed on request", true
+	}, false)
+}
+
+// ListRun lists the containers of run runID, whoever started them, without removing any.
+func ListRun(ctx context.Context, runID string) ([]SweptContainer, error) {
+	if runID == "" {
+		return nil, errors.New("list run: empty run id")
+	}
+	return sweep(ctx, []string{LabelRun + "=" + runID}, func(map[string]string, time.Time) (string, bool) {
+		return "of run " + runID, true
+	}, true)
+}
+
+// RemoveOwn removes the containers of run runID that this process started, running or not: the
+// last step of every run. Containers another process started under the same run id (a shard of
+// a parallel gate, a reused --run-id) are left to it.
+func RemoveOwn(ctx context.Context, runID string) ([]SweptContainer, error) {
+	if runID == "" {
+		return nil, errors.New("remove run: empty run id")
+	}
+	own := RunLabels(runID)
+	var filter []string
+	for k, v := range own {
+		filter = append(filter, k+"="+v)
+	}
+	return sweep(ctx, filter, func(map[string]string, time.Time) (string, bool) {
+		return "end of run " + runID, true
+	}, false)
+}
+
+// SweepStale removes the containers of earlier runs that can no longer clean up after themselves:
+// labelled with a run, older than MinAge, and started by a process on this host that no longer
+// exists (with IgnoreOwner: any owner). A run still in progress, here or on another host, keeps
+// its containers.
+func SweepStale(ctx context.Context, opts SweepOptions) ([]SweptContainer, error) {
+	now, host := time.Now(), hostname()
+	return sweep(ctx, []string{LabelRun}, func(labels map[string]string, created time.Time) (string, bool) {
+		return staleReason(labels, created, now, host, processAlive, opts)
+	}, opts.DryRun)
+}
+
+// staleReason decides whether a labelled container is stale, and says why.
+func staleReason(labels map[string]string, created, now time.Time, host string, alive func(int) bool, opts SweepOptions) (string, bool) {
+	age := now.Sub(created)
+	if age < opts.MinAge {
+		return "", false
+	}
+	pid, err := strconv.Atoi(labels[LabelPID])
+	owner := labels[LabelHost]
+	switch {
+	case err == nil && owner == host && pid > 0 && !alive(pid):
+		return fmt.Sprintf("its gate (pid %d on %s) is gone", pid, host), true
+	case opts.IgnoreOwner:
+		return fmt.Sprintf("older than %s (owner not checked)", opts.MinAge), true
+	}
+	return "", false
+}
+
+// processAlive reports whether a process with this pid exists on this host (EPERM means it does,
+// it is just not ours).
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// sweep removes the containers that carry every label of labels (key or key=value) and that
+// stale picks.
+func sweep(ctx context.Context, labels []string, stale func(map[string]string, time.Time) (string, bool), dryRun bool) ([]SweptContainer, error) {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sweep containers: %w", err)
+	}
+	defer cli.Close()
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", labels...)})
+	if err != nil {
+		return nil, fmt.Errorf("sweep containers: list %s: %w", strings.Join(labels, ","), err)
+	}
+	var out []SweptContainer
+	var errs []error
+	for _, c := range list.Items {
+		created := time.Unix(c.Created, 0)
+		why, ok := stale(c.Labels, created)
+		if !ok {
+			continue
+		}
+		name := ""
+		if len(c.Names) > 0 {
+			name = strings.TrimPrefix(c.Names[0], "/")
+		}
+		s := SweptContainer{ID: c.ID, Name: name, Run: c.Labels[LabelRun], State: string(c.State), Created: created, Why: why}
+		if !dryRun {
+			_, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+			if err != nil && !errdefs.IsNotFound(err) && !isRemovalInProgress(err) {
+				errs = append(errs, fmt.Errorf("remove container %s: %w", shortID(c.ID), err))
+				continue
+			}
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out, errors.Join(errs...)
+}
+
+func isRemovalInProgress(err error) bool {
+	return errdefs.IsConflict(err) && strings.Contains(err.Error(), "already in progress")
+}
+
+// ContainerExit says why a target's container is no longer running ("" while it runs, for a URL
+// target, or when Docker cannot say), for the reason of a run whose target stopped answering.
+// Docker learns of a death a moment after the connection drops, so a running container is asked
+// again for up to two seconds.
+func (t *Target) ContainerExit(ctx context.Context) string {
+	if t == nil || t.Container == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var st *container.State
+	for {
+		var err error
+		st, err = t.Container.State(ctx)
+		if err != nil || st == nil {
+			return ""
+		}
+		if !st.Running {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	why := fmt.Sprintf("the target container is %s, exit code %d", st.Status, st.ExitCode)
+	switch {
+	case st.OOMKilled:
+		why += " (killed by the kernel's OOM killer)"
+	case st.ExitCode == 137:
+		why += " (killed with SIGKILL: docker kill, a memory limit, or the process itself)"
+	case st.ExitCode == 143:
+		why += " (stopped with SIGTERM)"
+	}
+	if st.Error != "" {
+		why += ": " + st.Error
+	}
+	return why
+}
+
+// imageID is the id a tag names now ("" when it names none).
+func imageID(ctx context.Context, tag string) string {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return ""
+	}
+	defer cli.Close()
+	img, err := cli.ImageInspect(ctx, tag)
+	if err != nil {
+		return ""
+	}
+	return img.ID
+}
+
+// removeReplacedImage removes the image a rebuilt tag named before (oldID), when nothing else
+// names it: rebuilding a fixed tag must not leave an untagged image per build. An image a
+// container still uses is kept (Docker refuses; the error is ignored).
+func removeReplacedImage(ctx context.Context, tag, oldID string) {
+	if oldID == "" {
+		return
+	}
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return
+	}
+	defer cli.Close()
+	now, err := cli.ImageInspect(ctx, tag)
+	if err != nil || now.ID == oldID {
+		return
+	}
+	old, err := cli.ImageInspect(ctx, oldID)
+	if err != nil || len(old.RepoTags) > 0 {
+		return
+	}
+	_, _ = cli.ImageRemove(ctx, oldID, client.ImageRemoveOptions{PruneChildren: true})
+}
