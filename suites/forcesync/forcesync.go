@@ -71,6 +71,20 @@ func Define(cfg *Config) {
 			Expect(reference.BuildImage(ctx)).To(Succeed())
 		}
 	}, NodeTimeout(5*time.Minute))
+	// The run's last cleanup layer (see harness/cleanup.go): remove every container this process
+	// started under the run's label, however its spec ended. It also runs after a first interrupt.
+	AfterSuite(func(ctx SpecContext) {
+		if cfg.Target.URL != "" {
+			return // no container was started
+		}
+		removed, err := harness.RemoveOwn(ctx, cfg.RunID)
+		for _, c := range removed {
+			fmt.Fprintf(GinkgoWriter, "removed container %s\n", c)
+		}
+		if err != nil {
+			fmt.Fprintf(GinkgoWriter, "remove the run's containers: %v\n", err)
+		}
+	}, NodeTimeout(time.Minute))
 
 	if cfg.JUnitPath != "" || cfg.ReportsDir != "" {
 		ReportAfterSuite("reports", func(r Report) {
@@ -164,6 +178,21 @@ func targetFailed(format string, args ...any) {
 	Fail(fmt.Sprintf(format, args...), 1)
 }
 
+// explain readies a replay or snapshot error for the report: it adds why the target's container
+// stopped (killed, OOM, exit code) when it did, and redacts the token, which a careless target
+// may echo in an error body.
+func explain(ctx context.Context, target *harness.Target, err error) error {
+	if err == nil {
+		return nil
+	}
+	if harness.IsCouldNotRun(err) {
+		if why := target.ContainerExit(ctx); why != "" {
+			err = fmt.Errorf("%w; %s", err, why)
+		}
+	}
+	return harness.RedactError(err, target.Spec.Token)
+}
+
 // check classifies a replay or snapshot error.
 func check(what string, err error) {
 	if err == nil {
@@ -177,7 +206,7 @@ func check(what string, err error) {
 
 func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progress io.Writer) {
 	spec := cfg.Target
-	spec.Labels = map[string]string{harness.LabelRun: cfg.RunID}
+	spec.Labels = harness.RunLabels(cfg.RunID)
 	if cfg.Reference {
 		spec.Token = reference.RandomToken()
 	}
@@ -223,26 +252,26 @@ func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progre
 	if len(provision) == 0 {
 		provision = []scenario.Step{{Okta: "provision", Pos: scenario.Pos{File: sc.File}}}
 	}
-	check("provision", replayer.Phase(ctx, run, "provision", provision))
+	check("provision", explain(ctx, target, replayer.Phase(ctx, run, "provision", provision)))
 
 	By("taking the snapshot before the force sync")
 	before, err := harness.TakeSnapshot(ctx, client, run.Scope(), probes)
-	check("snapshot before", err)
+	check("snapshot before", explain(ctx, target, err))
 
 	for i := 0; i < sc.Repeat; i++ {
 		By(fmt.Sprintf("replaying the recorded force sync (%d/%d)", i+1, sc.Repeat))
-		check("forceSync", replayer.Phase(ctx, run, "forceSync", sc.ForceSync))
+		check("forceSync", explain(ctx, target, replayer.Phase(ctx, run, "forceSync", sc.ForceSync)))
 	}
 	if len(sc.Verify) > 0 {
 		By("running the verify steps")
-		check("verify", replayer.Phase(ctx, run, "verify", sc.Verify))
+		check("verify", explain(ctx, target, replayer.Phase(ctx, run, "verify", sc.Verify)))
 	}
 
 	By("taking the snapshot after the force sync")
 	after, err := harness.TakeSnapshot(ctx, client, run.Scope(), probes)
-	check("snapshot after", err)
+	check("snapshot after", explain(ctx, target, err))
 	if b, err := json.MarshalIndent(map[string]any{"before": before, "after": after}, "", "  "); err == nil {
-		AddReportEntry(EntrySnapshots, ReportEntryVisibilityNever, string(b))
+		AddReportEntry(EntrySnapshots, ReportEntryVisibilityNever, harness.Redact(string(b), target.Spec.Token))
 	}
 
 	d := harness.Compare(before, after, spec.Managed)

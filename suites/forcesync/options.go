@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -59,12 +60,14 @@ func (o *TargetOptions) ResolveTarget() (spec harness.TargetSpec, isReference bo
 type Options struct {
 	TargetOptions
 	Scenarios string
+	RunID     string // labels the run's containers; default a random id
 }
 
 // Bind registers the flags on fs, with env var defaults from getenv.
 func (o *Options) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	o.TargetOptions.Bind(fs, getenv)
 	fs.StringVar(&o.Scenarios, "scenarios", getenv("SCIMREPLAY_SCENARIOS"), "comma list of scenario files or directories (default: the built-in Okta catalogue)")
+	fs.StringVar(&o.RunID, "run-id", getenv("SCIMREPLAY_RUN_ID"), "id of this run, on every container as label "+harness.LabelRun+" (default random; must be unique: the run's end removes every container with it)")
 }
 
 // Config checks the options and builds the suite's Config; errors mean bad input (exit 2).
@@ -72,6 +75,12 @@ func (o *Options) Bind(fs *flag.FlagSet, getenv func(string) string) {
 // names are made unique to the run (UniqueForRun), so runs neither collide nor see each other.
 func (o *Options) Config() (*Config, error) {
 	cfg := &Config{JUnitPath: o.JUnit, RequestTimeout: o.RequestTimeout, RunID: NewRunID()}
+	if o.RunID != "" {
+		if !runIDPattern.MatchString(o.RunID) {
+			return nil, fmt.Errorf("--run-id %q: use 1-64 letters, digits, '.', '_' or '-'", o.RunID)
+		}
+		cfg.RunID = o.RunID
+	}
 	spec, isRef, err := o.ResolveTarget()
 	if err != nil {
 		return nil, err
@@ -134,6 +143,8 @@ func LoadScenarios(list string) ([]*scenario.Scenario, error) {
 	}
 	return out, nil
 }
+
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // NewRunID is a short random id that labels one run's containers.
 func NewRunID() string {
