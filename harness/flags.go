@@ -54,29 +54,13 @@ func (f *TargetFlags) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&f.Dockerfile, "target-dockerfile", "", "gate the image built from this directory's Dockerfile")
 	str(&f.ImageTag, "target-image-tag", "", "fixed repo:tag for --target-dockerfile (default derived from the directory)")
 	str(&f.URL, "target-url", "", "gate a server already running at this URL (no container; scenario names get a per-run suffix)")
-	port := DefaultPort
-	if v := env("target-port"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			f.envErrs["target-port"] = fmt.Errorf("$%s=%q is not a port number", envName("target-port"), v)
-		} else {
-			port = n
-		}
-	}
+	port := envValue(f, env, "target-port", DefaultPort, strconv.Atoi, "a port number")
 	fs.IntVar(&f.Port, "target-port", port, "the container port the target listens on ($"+envName("target-port")+")")
 	str(&f.BasePath, "target-base-path", DefaultBasePath, "the SCIM base path")
 	str(&f.Token, "target-token", "", "bearer token (default for a container: a random token per run, which --target-env values reach as {{token}})")
 	str(&f.Ready, "target-ready", "", "readiness path (default <base>/ServiceProviderConfig; 2xx or 401 is up)")
 	fs.Var(&f.Env, "target-env", "K=V environment for the target container, repeatable; {{token}} expands to the token")
-	timeout := DefaultStartupTimeout
-	if v := env("target-startup-timeout"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			f.envErrs["target-startup-timeout"] = fmt.Errorf("$%s=%q is not a duration such as 90s", envName("target-startup-timeout"), v)
-		} else {
-			timeout = d
-		}
-	}
+	timeout := envValue(f, env, "target-startup-timeout", DefaultStartupTimeout, time.ParseDuration, "a duration such as 90s")
 	fs.DurationVar(&f.StartupTimeout, "target-startup-timeout", timeout, "how long the target may take to become ready ($"+envName("target-startup-timeout")+")")
 	str(&f.VerifiedDomains, "target-verified-domains", "", "comma list of the target's verified domains (users elsewhere are unmanaged)")
 	str(&f.LinkAttribute, "target-link-attribute", "", "link probe: the User attribute path holding the linked account")
@@ -84,6 +68,21 @@ func (f *TargetFlags) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&f.LinkPointer, "target-link-pointer", "", "link probe: the JSON pointer into --target-link-path's answer")
 	str(&f.AuditPath, "target-audit-path", "", "audit probe: path of the target's audit log")
 	str(&f.AuditPattern, "target-audit-pattern", "", "audit probe: regular expression of an unlink line in the audit log")
+}
+
+// envValue is the default of a typed flag from its env var: def when the variable is unset; a
+// value that does not parse is remembered as an error for Spec (unless the flag is given).
+func envValue[T any](f *TargetFlags, env func(string) string, name string, def T, parse func(string) (T, error), what string) T {
+	v := env(name)
+	if v == "" {
+		return def
+	}
+	x, err := parse(v)
+	if err != nil {
+		f.envErrs[name] = fmt.Errorf("$%s=%q is not %s", envName(name), v, what)
+		return def
+	}
+	return x
 }
 
 func envName(flagName string) string {

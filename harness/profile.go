@@ -297,8 +297,7 @@ func (p *profileParser) spec(root *yaml.Node) TargetSpec {
 
 func (p *profileParser) linkProbe(n *yaml.Node) LinkProbe {
 	var l LinkProbe
-	before := len(p.errs)
-	p.mapping(n, "linkProbe", map[string]func(*yaml.Node){
+	p.probe(n, "linkProbe", func() error { return l.check() }, map[string]func(*yaml.Node){
 		"attribute": func(v *yaml.Node) { l.Attribute, _ = p.nonEmpty(v, "linkProbe.attribute") },
 		"path":      func(v *yaml.Node) { l.Path, _ = p.path(v, "linkProbe.path") },
 		"pointer": func(v *yaml.Node) {
@@ -311,16 +310,12 @@ func (p *profileParser) linkProbe(n *yaml.Node) LinkProbe {
 			}
 		},
 	})
-	if err := l.check(); err != nil && len(p.errs) == before {
-		p.errf(n, "linkProbe: %v", err)
-	}
 	return l
 }
 
 func (p *profileParser) auditProbe(n *yaml.Node) AuditProbe {
 	var a AuditProbe
-	before := len(p.errs)
-	p.mapping(n, "auditProbe", map[string]func(*yaml.Node){
+	p.probe(n, "auditProbe", func() error { return a.check() }, map[string]func(*yaml.Node){
 		"path": func(v *yaml.Node) { a.Path, _ = p.path(v, "auditProbe.path") },
 		"pattern": func(v *yaml.Node) {
 			if s, ok := p.nonEmptyPattern(v); ok {
@@ -328,10 +323,17 @@ func (p *profileParser) auditProbe(n *yaml.Node) AuditProbe {
 			}
 		},
 	})
-	if err := a.check(); err != nil && len(p.errs) == before {
-		p.errf(n, "auditProbe: %v", err)
-	}
 	return a
+}
+
+// probe reads a probe's mapping, then checks the probe as a whole (placed at the mapping) when
+// none of its values was wrong on its own.
+func (p *profileParser) probe(n *yaml.Node, what string, check func() error, handlers map[string]func(*yaml.Node)) {
+	before := len(p.errs)
+	p.mapping(n, what, handlers)
+	if err := check(); err != nil && len(p.errs) == before {
+		p.errf(n, "%s: %v", what, err)
+	}
 }
 
 func (p *profileParser) nonEmptyPattern(n *yaml.Node) (string, bool) {

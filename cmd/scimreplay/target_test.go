@@ -301,13 +301,20 @@ func TestGateSharedURLServer(t *testing.T) {
 	})
 }
 
-func TestGateByProfile(t *testing.T) {
+// buildReferenceImage builds scimreplay/directory:dev, for tests that gate it not as the
+// built-in reference target (which builds it itself) but as any image.
+func buildReferenceImage(t *testing.T) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	harness.SetDockerLog(io.Discard)
 	if err := reference.BuildImage(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestGateByProfile(t *testing.T) {
+	buildReferenceImage(t)
 	profile := filepath.Join("..", "..", "examples", "target-profile.yaml")
 	r := runCLI(t, nil, "gate", "--target-profile", profile, "--label-filter", theScenario)
 	if r.code != 0 {
@@ -347,12 +354,7 @@ func TestBadProfileExits2WithFileLine(t *testing.T) {
 
 // Without a link probe the gate still checks each user's SCIM identity and duplicates.
 func TestGateWithoutLinkProbe(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	harness.SetDockerLog(io.Discard)
-	if err := reference.BuildImage(ctx); err != nil {
-		t.Fatal(err)
-	}
+	buildReferenceImage(t)
 	bare := func(fault, scenario string) result {
 		return runCLI(t, nil, "gate", "--target-image", reference.ImageTag, "--target-env", "DIRECTORY_TOKEN={{token}}",
 			"--target-env", "DIRECTORY_FAULTS="+fault, "--target-verified-domains", reference.VerifiedDomain,
