@@ -335,6 +335,10 @@ func sameMultiset(a, b []string) bool {
 	return true
 }
 
+// FormatSet renders a multiset as the diff words it, {a, b×2}, sorted (for reports that show
+// the states themselves).
+func FormatSet(xs []string) string { return fmtSet(xs) }
+
 // fmtSet renders a multiset as {a, b×2}, sorted.
 func fmtSet(xs []string) string {
 	count := map[string]int{}

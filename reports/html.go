@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,10 +117,10 @@ func userRows(before, after *harness.Snapshot, changes map[string]harness.Change
 		a, inA := au[k]
 		r := userRow{Name: k, Gone: !inA, New: !inB}
 		if inB {
-			r.LinkBefore, r.GroupsBefore = orNone(b.Link), setString(bg[b.ID])
+			r.LinkBefore, r.GroupsBefore = orNone(b.Link), harness.FormatSet(bg[b.ID])
 		}
 		if inA {
-			r.LinkAfter, r.GroupsAfter = orNone(a.Link), setString(ag[a.ID])
+			r.LinkAfter, r.GroupsAfter = orNone(a.Link), harness.FormatSet(ag[a.ID])
 		}
 		r.LinkChanged = inA && inB && before.LinkProbed && after.LinkProbed && b.Link != a.Link
 		r.GroupsMoved = inA && inB && r.GroupsBefore != r.GroupsAfter
@@ -212,26 +213,7 @@ func memberString(ids []string, names map[string]string) string {
 			out[i] = id
 		}
 	}
-	return setString(out)
-}
-
-// setString renders a multiset sorted, duplicates shown ×n, as the diff does.
-func setString(xs []string) string {
-	count := map[string]int{}
-	for _, x := range xs {
-		count[x]++
-	}
-	keys := make([]string, 0, len(count))
-	for k := range count {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for i, k := range keys {
-		if count[k] > 1 {
-			keys[i] = fmt.Sprintf("%s×%d", k, count[k])
-		}
-	}
-	return "{" + strings.Join(keys, ", ") + "}"
+	return harness.FormatSet(out)
 }
 
 func orNone(s string) string {
@@ -241,16 +223,14 @@ func orNone(s string) string {
 	return s
 }
 
+// sortedKeys is the union of two maps' keys, sorted.
 func sortedKeys[V any](a, b map[string]V) []string {
-	keys := make([]string, 0, len(a)+len(b))
+	union := make(map[string]bool, len(a)+len(b))
 	for k := range a {
-		keys = append(keys, k)
+		union[k] = true
 	}
 	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
+		union[k] = true
 	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(union))
 }

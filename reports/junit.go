@@ -187,11 +187,7 @@ func failureBody(c Case) string {
 
 // WriteJUnit writes the run's JUnit XML to path, creating its directory.
 func WriteJUnit(path string, run *Run, secrets ...string) error {
-	var b bytes.Buffer
-	if err := EncodeJUnit(&b, run, secrets...); err != nil {
-		return err
-	}
-	return writeFile(path, b.Bytes())
+	return Files{JUnit: path}.Write(run, secrets...)
 }
 
 // ReadJUnit reads a JUnit file written by WriteJUnit back into a run.

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -32,26 +33,18 @@ func HumanIn(junit, dir string) Files {
 
 // Write writes each named report of the run, secrets redacted.
 func (f Files) Write(run *Run, secrets ...string) error {
-	if f.JUnit != "" {
-		if err := WriteJUnit(f.JUnit, run, secrets...); err != nil {
-			return err
+	for _, out := range []struct {
+		path   string
+		render func(io.Writer, *Run, ...string) error
+	}{{f.JUnit, EncodeJUnit}, {f.Summary, WriteMarkdown}, {f.HTML, WriteHTML}} {
+		if out.path == "" {
+			continue
 		}
-	}
-	if f.Summary != "" {
 		var b bytes.Buffer
-		if err := WriteMarkdown(&b, run, secrets...); err != nil {
+		if err := out.render(&b, run, secrets...); err != nil {
 			return err
 		}
-		if err := writeFile(f.Summary, b.Bytes()); err != nil {
-			return err
-		}
-	}
-	if f.HTML != "" {
-		var b bytes.Buffer
-		if err := WriteHTML(&b, run, secrets...); err != nil {
-			return err
-		}
-		if err := writeFile(f.HTML, b.Bytes()); err != nil {
+		if err := writeFile(out.path, b.Bytes()); err != nil {
 			return err
 		}
 	}
