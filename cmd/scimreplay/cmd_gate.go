@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 
+	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/reports"
 	"github.com/scimreplay/scimreplay/suites/forcesync"
 )
@@ -26,6 +29,8 @@ func (t *gateT) Fail() { t.failed = true }
 
 // runGate runs the Ginkgo force-sync suite in this process: the same suite `make test` runs.
 func runGate(args []string, stdout, stderr io.Writer) int {
+	sigs := watchSignals()
+	defer sigs.stop()
 	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var opts forcesync.Options
@@ -35,6 +40,7 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	parallel := fs.Int("parallel", 1, "run the scenarios in N processes side by side, each starting its own containers")
 	reportsDir := fs.String("reports-dir", "", "write summary.md and report.html here (default: beside --junit)")
 	shard := fs.String("shard", "", "run only these scenarios, a comma list of names (what --parallel gives each process)")
+	sweepAfter := fs.Duration("sweep-stale-after", 10*time.Minute, "first remove containers of earlier runs whose gate process is gone and that are at least this old (0: no sweep)")
 	if err := fs.Parse(args); err != nil {
 		return exitCannotRun
 	}
@@ -60,6 +66,14 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 		return runParallel(args, cfg.Scenarios, *parallel, opts.JUnit, *reportsDir, stdout, stderr)
 	}
 	cfg.Progress = stdout
+	fmt.Fprintf(stdout, "run %s: its containers carry the label %s=%s\n", cfg.RunID, harness.LabelRun, cfg.RunID)
+	if *sweepAfter > 0 {
+		sweepStale(stdout, stderr, *sweepAfter)
+	}
+	if s := sigs.received(); s != nil {
+		fmt.Fprintf(stdout, "interrupted by %s before the run started (exit 2)\n", signalName(s))
+		return exitCannotRun
+	}
 	forcesync.Define(cfg)
 	var report types.Report
 	ginkgo.ReportAfterSuite("outcome", func(r ginkgo.Report) { report = r })
@@ -79,8 +93,40 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	t := &gateT{}
 	ginkgo.RunSpecs(t, "Force sync", suiteCfg, repCfg)
 	code := forcesync.Outcome(report)
+	// Whatever the specs did (a second interrupt skips their cleanups), no container of this run
+	// outlives it; a further signal gives up here, leaving the rest to the next run's sweep.
+	ctx, cancel := sigs.cleanupContext(time.Minute)
+	removed, err := harness.RemoveOwn(ctx, cfg.RunID)
+	cancel()
+	if len(removed) > 0 {
+		fmt.Fprintf(stdout, "removed %d container(s) the run's specs left\n", len(removed))
+	}
+	if err != nil && cfg.Target.URL == "" {
+		fmt.Fprintf(stderr, "scimreplay gate: remove the run's containers: %v\n", err)
+	}
+	if s := sigs.received(); s != nil {
+		fmt.Fprintf(stdout, "\ninterrupted by %s: the remaining scenarios were skipped and the run's containers removed\n", signalName(s))
+		if code != exitRegression {
+			code = exitCannotRun
+		}
+	}
 	printVerdict(stdout, forcesync.ReportRun(report, cfg), code)
 	return code
+}
+
+// sweepStale removes the containers crashed or killed earlier runs left (see harness.SweepStale);
+// it never touches a run whose gate process is still alive.
+func sweepStale(stdout, stderr io.Writer, minAge time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	harness.SetDockerLog(io.Discard) // testcontainers' connection banner; the suite sets its own log
+	swept, err := harness.SweepStale(ctx, harness.SweepOptions{MinAge: minAge})
+	for _, c := range swept {
+		fmt.Fprintf(stdout, "removed a stale container: %s\n", c)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scimreplay gate: sweep stale containers: %v\n", err)
+	}
 }
 
 func checkLabelFilter(f string) error {
