@@ -156,6 +156,7 @@ func (r *matrixRow) run(ctx context.Context, exe string, gateArgs []string) {
 	args := append([]string{"gate", "--reference-faults=" + r.fault, "--junit=" + junit}, gateArgs...)
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	ownProcessGroup(cmd)
 	cmd.WaitDelay = 2 * time.Minute
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	cmd.Stdout, cmd.Stderr = log, log
