@@ -106,7 +106,7 @@ func runParallel(args []string, selected []*scenario.Scenario, n int, junit, rep
 			"--junit="+filepath.Join(dir, "junit.xml"), "--reports-dir="+dir)
 		cmd := exec.CommandContext(ctx, exe, childArgs...)
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	ownProcessGroup(cmd)
+		ownProcessGroup(cmd)
 		cmd.WaitDelay = 2 * time.Minute
 		lw := &lineWriter{prefix: prefix, w: out}
 		cmd.Stdout, cmd.Stderr = lw, lw
