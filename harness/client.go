@@ -252,20 +252,22 @@ func checkSCIMAnswer(method, target string, r *Response) error {
 	if r.Status/100 != 2 || len(bytes.TrimSpace(r.Body)) == 0 {
 		return nil
 	}
-	path := RedactURL(target)
-	if u, err := url.Parse(target); err == nil {
-		path = u.Path
+	path := func() string { // only for an error: every answer passes here
+		if u, err := url.Parse(target); err == nil {
+			return u.Path
+		}
+		return RedactURL(target)
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/scim+json" && mt != "application/json") {
 			return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with Content-Type %q, not SCIM's application/scim+json (or application/json): %s",
-				method, path, r.Status, ct, snippet(r.Body))}
+				method, path(), r.Status, ct, snippet(r.Body))}
 		}
 	}
 	if !json.Valid(r.Body) {
 		var v any
 		err := json.Unmarshal(r.Body, &v)
-		return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with a body that is not JSON (%v): %s", method, path, r.Status, err, snippet(r.Body))}
+		return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with a body that is not JSON (%v): %s", method, path(), r.Status, err, snippet(r.Body))}
 	}
 	return nil
 }
@@ -333,11 +335,19 @@ func (c *Client) List(ctx context.Context, resource string, filter string, fn fu
 		if resp.Status != http.StatusOK {
 			return &StatusError{Method: http.MethodGet, Path: resource, Got: resp.Status, Want: []int{200}, Body: snippet(resp.Body)}
 		}
-		var page ListResponse
-		if err := resp.JSON(&page); err != nil {
+		// One decoding pass: a pointer tells a missing or null totalResults from a number.
+		var decoded struct {
+			ListResponse
+			TotalResults *int `json:"totalResults"`
+		}
+		if err := resp.JSON(&decoded); err != nil {
 			return fmt.Errorf("GET %s: %w", resource, err)
 		}
-		if err := checkListPage(resp.Body, page); err != nil {
+		page := decoded.ListResponse
+		if decoded.TotalResults != nil {
+			page.TotalResults = *decoded.TotalResults
+		}
+		if err := checkListPage(resp.Body, page, decoded.TotalResults != nil); err != nil {
 			return &ProtocolError{Msg: fmt.Sprintf("GET %s?startIndex=%d: %s", resource, start, err)}
 		}
 		if len(page.Resources) > 0 && prevFirst != nil && bytes.Equal(page.Resources[0], prevFirst) {
@@ -358,12 +368,10 @@ func (c *Client) List(ctx context.Context, resource string, filter string, fn fu
 	}
 }
 
-// checkListPage says what makes a decoded page no SCIM ListResponse (RFC 7644 §3.4.2).
-func checkListPage(body []byte, page ListResponse) error {
-	var total struct {
-		TotalResults json.RawMessage `json:"totalResults"`
-	}
-	if json.Unmarshal(body, &total) != nil || len(total.TotalResults) == 0 || string(total.TotalResults) == "null" {
+// checkListPage says what makes a decoded page no SCIM ListResponse (RFC 7644 §3.4.2); hasTotal
+// says whether the page held a totalResults that is not null.
+func checkListPage(body []byte, page ListResponse, hasTotal bool) error {
+	if !hasTotal {
 		return fmt.Errorf("the answer is not a SCIM ListResponse (no totalResults): %s", snippet(body))
 	}
 	if page.TotalResults < 0 {
