@@ -378,13 +378,11 @@ func checkListPage(body []byte, page ListResponse, hasTotal bool) error {
 		return fmt.Errorf("totalResults is %d", page.TotalResults)
 	}
 	for i, r := range page.Resources {
-		var res struct {
-			ID any `json:"id"`
-		}
-		if err := json.Unmarshal(r, &res); err != nil {
+		id, err := resourceID(r)
+		if err != nil {
 			return fmt.Errorf("resource %d is not a JSON object: %s", i+1, snippet(r))
 		}
-		if id, ok := res.ID.(string); !ok || id == "" {
+		if id, ok := id.(string); !ok || id == "" {
 			return fmt.Errorf("resource %d has no id (RFC 7643 §3.1 requires one): %s", i+1, snippet(r))
 		}
 	}

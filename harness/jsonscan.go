@@ -1,0 +1,154 @@
+package harness
+
+import "encoding/json"
+
+// resourceID reads the id of one resource of a list page the way
+// json.Unmarshal(raw, &struct{ ID any `json:"id"` }) does, so checkListPage can check every
+// resource of every page without decoding each one a second time (the page's decoding has
+// already validated the bytes).
+func resourceID(raw []byte) (any, error) {
+	val, found, ok := topLevelMember(raw, "id")
+	if !ok {
+		var res struct {
+			ID any `json:"id"`
+		}
+		err := json.Unmarshal(raw, &res)
+		return res.ID, err
+	}
+	var id any
+	if !found {
+		return nil, nil
+	}
+	err := json.Unmarshal(val, &id)
+	return id, err
+}
+
+// topLevelMember finds the value of the top-level member key (ASCII, matched in any letter case,
+// the last such member winning, as encoding/json fills a struct field) of the JSON object b,
+// which must be valid JSON. ok is false, and the caller must decode b instead, when b is not an
+// object or a key is written in a way this scanner does not compare (an escape, a non-ASCII
+// byte).
+func topLevelMember(b []byte, key string) (val []byte, found, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil, false, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false, false
+		}
+		end := i + 1
+		for end < len(b) && b[end] != '"' {
+			if b[end] == '\\' || b[end] >= 0x80 {
+				return nil, false, false
+			}
+			end++
+		}
+		if end >= len(b) {
+			return nil, false, false
+		}
+		k := b[i+1 : end]
+		i = skipSpace(b, end+1)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false, false
+		}
+		i = skipSpace(b, i+1)
+		vEnd, vok := skipValue(b, i)
+		if !vok {
+			return nil, false, false
+		}
+		if asciiEqualFold(k, key) {
+			val, found = b[i:vEnd], true
+		}
+		i = skipSpace(b, vEnd)
+		switch {
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		case i < len(b) && b[i] == '}':
+			return val, found, true
+		default:
+			return nil, false, false
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value starting at b[i].
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				end, ok := skipString(b, i)
+				if !ok {
+					return i, false
+				}
+				i = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+			i++
+		}
+		return i, false
+	}
+	start := i
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i, i > start
+}
+
+// skipString returns the end of the JSON string starting at b[i] (just past its closing quote).
+func skipString(b []byte, i int) (int, bool) {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return i, false
+}
+
+func asciiEqualFold(a []byte, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
