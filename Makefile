@@ -11,7 +11,7 @@ GATE_FLAGS ?=
 # The reference directory image is built FROM scratch around this static binary.
 export SCIMREPLAY_BINARY ?= $(CURDIR)/$(BIN)
 
-.PHONY: all build gate reproduce conformance matrix test lint clean
+.PHONY: all build gate reproduce conformance matrix test soak fuzz lint clean
 
 all: lint test
 
@@ -43,6 +43,28 @@ matrix: build
 ## test: every test — unit tests (no Docker) and the Ginkgo suites (Docker).
 test: build
 	$(GO) test -race -count=1 -timeout 9m ./...
+
+## soak: the same gate SOAK_RUNS times against the clean directory (green every time) and with
+## access-1003 (red every time, the same diff, ids normalised); no container may survive a run.
+## make test runs 3 runs of one scenario; this runs the whole catalogue (SOAK_FILTER: a label filter).
+SOAK_RUNS    ?= 20
+SOAK_FILTER  ?=
+SOAK_FLAGS   ?= --parallel 4
+SOAK_TIMEOUT ?= 45m
+soak: build
+	SCIMREPLAY_SOAK_RUNS=$(SOAK_RUNS) SCIMREPLAY_SOAK_FILTER='$(SOAK_FILTER)' SCIMREPLAY_SOAK_FLAGS='$(SOAK_FLAGS)' \
+		$(GO) test -count=1 -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' -v ./cmd/scimreplay
+
+## fuzz: every Fuzz target of the module for FUZZTIME each (make test runs them over their
+## committed corpora only). A failing input is written to the package's testdata/fuzz: commit it.
+FUZZTIME ?= 20s
+fuzz:
+	@set -e; for file in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+			echo "== $$(dirname $$file) $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$file); \
+		done; \
+	done
 
 lint:
 	@out=$$(gofmt -l .); \

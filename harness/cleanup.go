@@ -164,6 +164,7 @@ func sweep(ctx context.Context, labels []string, stale func(map[string]string, t
 	}
 	var out []SweptContainer
 	var errs []error
+	var pending []string // removals another caller started (a spec's interrupted cleanup)
 	for _, c := range list.Items {
 		created := time.Unix(c.Created, 0)
 		why, ok := stale(c.Labels, created)
@@ -177,19 +178,43 @@ func sweep(ctx context.Context, labels []string, stale func(map[string]string, t
 		s := SweptContainer{ID: c.ID, Name: name, Run: c.Labels[LabelRun], State: string(c.State), Created: created, Why: why}
 		if !dryRun {
 			_, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-			if err != nil && !errdefs.IsNotFound(err) && !isRemovalInProgress(err) {
+			switch {
+			case isRemovalInProgress(err):
+				pending = append(pending, c.ID)
+			case err != nil && !errdefs.IsNotFound(err):
 				errs = append(errs, fmt.Errorf("remove container %s: %w", shortID(c.ID), err))
 				continue
 			}
 		}
 		out = append(out, s)
 	}
+	for _, id := range pending {
+		if err := waitGone(ctx, cli, id); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
 	return out, errors.Join(errs...)
 }
 
 func isRemovalInProgress(err error) bool {
-	return errdefs.IsConflict(err) && strings.Contains(err.Error(), "already in progress")
+	return err != nil && errdefs.IsConflict(err) && strings.Contains(err.Error(), "already in progress")
+}
+
+// waitGone waits (bounded by ctx and ten seconds) until Docker has finished removing a container.
+func waitGone(ctx context.Context, cli *testcontainers.DockerClient, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		if _, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); errdefs.IsNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("container %s: its removal did not finish: %w", shortID(id), ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // ContainerExit says why a target's container is no longer running ("" while it runs, for a URL

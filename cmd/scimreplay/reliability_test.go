@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -108,9 +109,14 @@ func expectNoContainers(t *testing.T, runID string) {
 	}
 }
 
+// testRunID is a run id unique to this test process and test, so that a check by run label sees
+// only this test's containers.
 func testRunID(t *testing.T) string {
-	return fmt.Sprintf("t%d-%s", os.Getpid(), strings.NewReplacer("/", "-", " ", "-", "_", "-").Replace(strings.ToLower(t.Name())))
+	name := strings.Trim(nonIDChars.ReplaceAllString(strings.ToLower(t.Name()), "-"), "-")
+	return fmt.Sprintf("t%d-%.40s", os.Getpid(), name)
 }
+
+var nonIDChars = regexp.MustCompile(`[^a-z0-9.]+`)
 
 // Each misbehaviour ends the gate with its own reason and the documented exit code, within the
 // configured timeouts. The target is a directory on 127.0.0.1 that works through provisioning
@@ -346,17 +352,23 @@ func (g *gateProcess) wait(t *testing.T, d time.Duration) int {
 
 // SIGINT and SIGTERM to a gate mid force sync (its target never answers, so the run would
 // otherwise wait out a 5-minute request timeout): it stops at once, says why, exits 2, and
-// removes its container.
+// removes its container — also when a second SIGINT makes Ginkgo skip the spec's cleanup.
 func TestGateSignalRemovesItsContainers(t *testing.T) {
 	image := misbehaveImage(t)
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		t.Run(sig.String(), func(t *testing.T) {
+	for _, signals := range [][]syscall.Signal{{syscall.SIGINT}, {syscall.SIGTERM}, {syscall.SIGINT, syscall.SIGINT}} {
+		sig := signals[0]
+		t.Run(fmt.Sprint(signals), func(t *testing.T) {
 			runID := testRunID(t)
 			g := startGate(t, append([]string{"gate", "--label-filter", oneScenario, "--run-id", runID, "--request-timeout", "5m"},
 				imageTargetFlags(image, misbehave.Hang, 0)...)...)
 			g.waitRunning(t, runID)
-			if err := g.cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
+			for i, s := range signals {
+				if i > 0 {
+					time.Sleep(50 * time.Millisecond)
+				}
+				if err := g.cmd.Process.Signal(s); err != nil {
+					t.Fatal(err)
+				}
 			}
 			signalled := time.Now()
 			code := g.wait(t, 60*time.Second)

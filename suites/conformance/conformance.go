@@ -78,7 +78,7 @@ func Define(cfg *Config) {
 			By("building the reference directory image " + reference.ImageTag)
 			Expect(reference.BuildImage(ctx)).To(Succeed())
 		}
-		spec.Labels = map[string]string{harness.LabelRun: cfg.RunID}
+		spec.Labels = harness.RunLabels(cfg.RunID) // run id and owner, for the stale sweep
 		By("starting the target " + spec.WithDefaults().Name)
 		t, err := harness.Run(ctx, spec)
 		DeferCleanup(func(ctx SpecContext) {

@@ -67,7 +67,7 @@ type Options struct {
 func (o *Options) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	o.TargetOptions.Bind(fs, getenv)
 	fs.StringVar(&o.Scenarios, "scenarios", getenv("SCIMREPLAY_SCENARIOS"), "comma list of scenario files or directories (default: the built-in Okta catalogue)")
-	fs.StringVar(&o.RunID, "run-id", getenv("SCIMREPLAY_RUN_ID"), "id of this run, on every container as label "+harness.LabelRun+" (default random; must be unique: the run's end removes every container with it)")
+	fs.StringVar(&o.RunID, "run-id", getenv("SCIMREPLAY_RUN_ID"), "id of this run, on every container as label "+harness.LabelRun+" (default random)")
 }
 
 // Config checks the options and builds the suite's Config; errors mean bad input (exit 2).
