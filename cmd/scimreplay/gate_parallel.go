@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/scimreplay/scimreplay/harness/scenario"
 	"github.com/scimreplay/scimreplay/reports"
+	"github.com/scimreplay/scimreplay/reports/matrix"
 	"github.com/scimreplay/scimreplay/suites/forcesync"
 )
 
@@ -89,8 +89,8 @@ func runParallel(args []string, selected []*scenario.Scenario, n int, junit, rep
 	}
 	defer os.RemoveAll(tmp)
 
-	// A signal to this process reaches each child as SIGINT, so its specs clean up their
-	// containers; a child still running two minutes later is killed.
+	// A signal to this process reaches each child as one SIGINT, so its specs clean up their
+	// containers (see matrix.Command).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
@@ -104,10 +104,7 @@ func runParallel(args []string, selected []*scenario.Scenario, n int, junit, rep
 		childArgs := append(append([]string{"gate"}, args...),
 			"--parallel=1", "--shard="+strings.Join(names, ","),
 			"--junit="+filepath.Join(dir, "junit.xml"), "--reports-dir="+dir)
-		cmd := exec.CommandContext(ctx, exe, childArgs...)
-		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-		ownProcessGroup(cmd)
-		cmd.WaitDelay = 2 * time.Minute
+		cmd := matrix.Command(ctx, exe, childArgs...)
 		lw := &lineWriter{prefix: prefix, w: out}
 		cmd.Stdout, cmd.Stderr = lw, lw
 		wg.Add(1)
@@ -116,7 +113,7 @@ func runParallel(args []string, selected []*scenario.Scenario, n int, junit, rep
 			fmt.Fprintf(out, "%sstarted: %s\n", prefix, strings.Join(names, ", "))
 			err := cmd.Run()
 			lw.Flush()
-			codes[i] = exitCode(err)
+			codes[i] = matrix.ExitCode(err)
 			if codes[i] < 0 {
 				fmt.Fprintf(out, "%scould not run the child gate: %v\n", prefix, err)
 				codes[i] = exitCannotRun
@@ -163,17 +160,6 @@ func runParallel(args []string, selected []*scenario.Scenario, n int, junit, rep
 	}
 	printVerdict(stdout, merged, code)
 	return code
-}
-
-// exitCode is a finished command's exit code, or -1 when it did not run or was killed.
-func exitCode(err error) int {
-	if err == nil {
-		return 0
-	}
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() >= 0 {
-		return ee.ExitCode()
-	}
-	return -1
 }
 
 type lockedWriter struct {

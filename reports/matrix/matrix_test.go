@@ -1,0 +1,160 @@
+package matrix
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimreplay/scimreplay/fakes/directory"
+)
+
+// binary is the scimreplay CLI the rows run: $SCIMREPLAY_BINARY (the Makefile builds it) or one
+// built now. The children inherit the environment the harness needs without a registry.
+func binary(t *testing.T) string {
+	t.Helper()
+	for k, v := range map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true", "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"} {
+		if os.Getenv(k) == "" {
+			t.Setenv(k, v)
+		}
+	}
+	if b := os.Getenv("SCIMREPLAY_BINARY"); b != "" {
+		if _, err := os.Stat(b); err == nil {
+			return b
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "scimreplay")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/scimreplay/scimreplay/cmd/scimreplay")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Setenv("SCIMREPLAY_BINARY", bin)
+	return bin
+}
+
+func run(t *testing.T, within time.Duration, o Options) (rows []*Row, table string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	o.Exe, o.Out = binary(t), t.TempDir()
+	var b strings.Builder
+	o.Progress = &b
+	rows = Run(ctx, o)
+	var tb strings.Builder
+	code = WriteTable(&tb, rows)
+	t.Logf("progress:\n%s", b.String())
+	return rows, tb.String(), code
+}
+
+// TestDetectionMatrix is the harness's own regression test: every fault mode of the reference
+// directory must turn at least one scenario of the catalogue red, and the directory with no fault
+// must pass every scenario. A change that weakens an assertion, or a fault mode that no scenario
+// exercises, turns it red. The table is logged either way.
+func TestDetectionMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the matrix gates the whole catalogue once per fault mode")
+	}
+	var faults []string
+	for _, f := range directory.Faults() {
+		faults = append(faults, f.Name)
+	}
+	rows, table, code := run(t, 8*time.Minute, Options{Faults: faults, Jobs: 2})
+	t.Logf("detection matrix:\n%s\n%s", table, Verdict(code))
+	if code != 0 {
+		t.Fatalf("matrix exit %d, want 0 (every fault caught, the clean directory passing)", code)
+	}
+	if len(rows) != len(faults)+1 || rows[0].Verdict() != Pass {
+		t.Fatalf("%d rows, the first %s; want the clean directory passing, then one row per fault", len(rows), rows[0].Summary())
+	}
+	for _, r := range rows[1:] {
+		if r.Verdict() != Caught {
+			t.Errorf("%s", r.Summary())
+		}
+		for _, name := range []string{"junit.xml", "summary.md", "report.html", "gate.log"} {
+			if _, err := os.Stat(filepath.Join(r.Dir, name)); err != nil {
+				t.Errorf("fault %s: %v", r.Fault, err)
+			}
+		}
+	}
+	// The table says what the gate found: ACCESS-1003 is caught by the identical re-push.
+	if !regexp.MustCompile(`(?m)^access-1003 +CAUGHT +.*\bidentical-repush\b`).MatchString(table) {
+		t.Errorf("access-1003 is not caught by identical-repush:\n%s", table)
+	}
+}
+
+// A matrix whose catalogue cannot catch a fault says so and exits 1: here the only scenario is
+// the identical re-push, which no group fault touches.
+func TestMatrixReportsAnUncaughtFault(t *testing.T) {
+	rows, table, code := run(t, 3*time.Minute, Options{
+		Faults: []string{"access-1003", "empty-replace-ignored"}, Jobs: 2,
+		GateArgs: []string{"--label-filter=scenario:identical-repush"},
+	})
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, table)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^\(none: clean directory\) +PASS +—$`),
+		regexp.MustCompile(`(?m)^access-1003 +CAUGHT +identical-repush$`),
+		regexp.MustCompile(`(?m)^empty-replace-ignored +MISSED +—$`),
+	} {
+		if !want.MatchString(table) {
+			t.Errorf("table lacks %s:\n%s", want, table)
+		}
+	}
+	if rows[2].Code != 0 {
+		t.Errorf("the gate that missed the fault exited %d, want 0", rows[2].Code)
+	}
+}
+
+func TestVerdictsAndExitCode(t *testing.T) {
+	clean := &Row{Code: 0}
+	caught := &Row{Fault: "a", Code: 1, CaughtBy: []string{"s1", "s2"}}
+	missed := &Row{Fault: "b", Code: 0}
+	falseAlarm := &Row{Code: 1, CaughtBy: []string{"s1"}}
+	broken := &Row{Fault: "c", Code: 2, Broken: []string{"s3"}}
+	caughtDespiteBroken := &Row{Fault: "d", Code: 1, CaughtBy: []string{"s1"}, Broken: []string{"s3"}}
+	noJUnit := &Row{Fault: "e", Code: 2, Err: "the gate could not run"}
+	for _, tc := range []struct {
+		row  *Row
+		want string
+	}{
+		{clean, Pass}, {caught, Caught}, {missed, Missed}, {falseAlarm, FalseAlarm},
+		{broken, CouldNotRun}, {caughtDespiteBroken, Caught}, {noJUnit, CouldNotRun},
+	} {
+		if got := tc.row.Verdict(); got != tc.want {
+			t.Errorf("%+v: %s, want %s", tc.row, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		rows []*Row
+		want int
+	}{
+		{[]*Row{clean, caught, caughtDespiteBroken}, 0},
+		{[]*Row{clean, caught, missed}, 1},
+		{[]*Row{falseAlarm, caught}, 1},
+		{[]*Row{clean, broken}, 2},
+		{[]*Row{clean, broken, missed}, 1}, // an uncaught fault outranks a row that could not run
+	} {
+		var b strings.Builder
+		if got := WriteTable(&b, tc.rows); got != tc.want {
+			t.Errorf("exit %d, want %d:\n%s", got, tc.want, b.String())
+		}
+	}
+	var b strings.Builder
+	WriteTable(&b, []*Row{clean, caughtDespiteBroken, noJUnit})
+	for _, want := range []string{
+		"fault                    verdict        caught by\n",
+		"(none: clean directory)  PASS           —\n",
+		"d                        CAUGHT         s1 (could not run: s3)\n",
+		"e                        COULD NOT RUN  — (the gate could not run)\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
