@@ -218,7 +218,7 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, hea
 	var out *Response
 	if err == nil {
 		var b []byte
-		b, err = io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+		b, err = readBody(resp)
 		resp.Body.Close()
 		out = &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 	}
@@ -258,7 +258,7 @@ func checkSCIMAnswer(method, target string, r *Response) error {
 		}
 		return RedactURL(target)
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !scimMediaTypes[ct] {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/scim+json" && mt != "application/json") {
 			return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with Content-Type %q, not SCIM's application/scim+json (or application/json): %s",
 				method, path(), r.Status, ct, snippet(r.Body))}
@@ -270,6 +270,27 @@ func checkSCIMAnswer(method, target string, r *Response) error {
 		return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with a body that is not JSON (%v): %s", method, path(), r.Status, err, snippet(r.Body))}
 	}
 	return nil
+}
+
+// scimMediaTypes are Content-Types checkSCIMAnswer accepts as they are, without parsing them
+// (what mime.ParseMediaType makes of each is known): the common answers cost no parse.
+var scimMediaTypes = map[string]bool{
+	"application/scim+json":                true,
+	"application/scim+json; charset=utf-8": true,
+	"application/json":                     true,
+	"application/json; charset=utf-8":      true,
+}
+
+// readBody reads an answer's body, at most MaxBody bytes, into a buffer of its Content-Length
+// when the target gives one, so a body is not copied as the buffer grows. (net/http's body
+// reports EOF with its last bytes, so the connection is still reused.)
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= MaxBody {
+		b := make([]byte, n)
+		k, err := io.ReadFull(resp.Body, b)
+		return b[:k], err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, MaxBody))
 }
 
 func explainTransport(err error, timeout time.Duration) error {
