@@ -207,16 +207,15 @@ func (p *Replayer) list(ctx context.Context, r *Run, res string, fail func(strin
 	seen := map[string]bool{}
 	var dup string
 	err := p.Client.List(ctx, res, "", func(raw json.RawMessage) error {
-		var v struct {
-			ID string `json:"id"`
+		v, err := harness.ResourceID(raw) // a scan, not a second decoding of every resource
+		id, isString := v.(string)
+		if err != nil || (v != nil && !isString) {
+			return &harness.ProtocolError{Msg: fmt.Sprintf("a resource in GET %s is not an object with a string id: %v", res, err)}
 		}
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return &harness.ProtocolError{Msg: fmt.Sprintf("a resource in GET %s is not an object: %v", res, err)}
+		if seen[id] && dup == "" {
+			dup = id
 		}
-		if seen[v.ID] && dup == "" {
-			dup = v.ID
-		}
-		seen[v.ID] = true
+		seen[id] = true
 		return nil
 	})
 	if err != nil {

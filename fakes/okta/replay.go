@@ -323,8 +323,9 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 	}
 	// A GET body is kept raw for a later echo (decoding every one up front, and keeping the
 	// decoded documents of a whole org alive, cost a large sync more CPU and memory than the
-	// echo itself); what is kept is what decodes to a JSON value other than null.
-	if st.Method == http.MethodGet && resp.Status == http.StatusOK && json.Valid(resp.Body) && !isJSONNull(resp.Body) {
+	// echo itself); what is kept is a JSON value other than null (the client has already
+	// refused a 2xx body that is not JSON).
+	if st.Method == http.MethodGet && resp.Status == http.StatusOK && len(resp.Body) > 0 && !isJSONNull(resp.Body) {
 		r.lastGET[pathOnly(path)] = resp.Body
 	}
 	if pairing {
