@@ -74,6 +74,7 @@ func Define(cfg *Config) {
 	// The run's last cleanup layer (see harness/cleanup.go): remove every container this process
 	// started under the run's label, however its spec ended. It also runs after a first interrupt.
 	AfterSuite(func(ctx SpecContext) {
+		waitTerminations()
 		if cfg.Target.URL != "" {
 			return // no container was started
 		}
@@ -193,6 +194,39 @@ func explain(ctx context.Context, target *harness.Target, err error) error {
 	return harness.RedactError(err, target.Spec.Token)
 }
 
+// terminations are the targets being removed in the background: a spec does not wait for its
+// container to stop and go (a quarter of a small scenario's time on the gate, measured by
+// make bench); the suite's AfterSuite waits for every one before its own sweep.
+var (
+	terminations  sync.WaitGroup
+	terminateMu   sync.Mutex
+	terminateErrs []error
+)
+
+func terminateInBackground(t *harness.Target) {
+	terminations.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := t.Terminate(ctx); err != nil {
+			terminateMu.Lock()
+			terminateErrs = append(terminateErrs, err)
+			terminateMu.Unlock()
+		}
+	})
+}
+
+// waitTerminations waits for the background removals and logs any that failed (the AfterSuite's
+// sweep by run label then removes what is left).
+func waitTerminations() {
+	terminations.Wait()
+	terminateMu.Lock()
+	defer terminateMu.Unlock()
+	for _, err := range terminateErrs {
+		fmt.Fprintf(GinkgoWriter, "terminate target: %v\n", err)
+	}
+	terminateErrs = nil
+}
+
 // check classifies a replay or snapshot error.
 func check(what string, err error) {
 	if err == nil {
@@ -213,11 +247,7 @@ func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progre
 
 	By("starting the target " + spec.WithDefaults().Name)
 	target, err := harness.Run(ctx, spec)
-	DeferCleanup(func(ctx SpecContext) {
-		if err := target.Terminate(ctx); err != nil {
-			fmt.Fprintf(GinkgoWriter, "terminate target: %v\n", err)
-		}
-	}, NodeTimeout(time.Minute))
+	DeferCleanup(func() { terminateInBackground(target) })
 	var requests exchangeLog
 	DeferCleanup(func(ctx SpecContext) {
 		if !CurrentSpecReport().Failed() {
