@@ -24,11 +24,41 @@ import (
 // crashed or SIGKILLed run left (SweepStale), judged by labels that say which process on which
 // host started the container, so a run still in progress is never touched.
 
-// Labels on every container a run starts, next to LabelRun.
+// Labels on every container a run starts, next to LabelRun, and on every image BuildImage builds.
 const (
-	LabelPID  = "io.scimreplay.pid"  // process id of the gate that started the container
-	LabelHost = "io.scimreplay.host" // host name of that process
+	LabelPID   = "io.scimreplay.pid"   // process id of the gate that started the container
+	LabelHost  = "io.scimreplay.host"  // host name of that process
+	LabelBuilt = "io.scimreplay.built" // on images built by BuildImage
 )
+
+func labelBuilt(o *client.ImageBuildOptions) {
+	if o.Labels == nil {
+		o.Labels = map[string]string{}
+	}
+	o.Labels[LabelBuilt] = "true"
+}
+
+// PruneImages removes the images BuildImage built that no tag names any more and no container
+// uses: those a rebuild could not remove at once because a run was still using them, or that two
+// builds of one tag racing each other left. It returns their ids.
+func PruneImages(ctx context.Context) ([]string, error) {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prune images: %w", err)
+	}
+	defer cli.Close()
+	list, err := cli.ImageList(ctx, client.ImageListOptions{Filters: client.Filters{}.Add("dangling", "true").Add("label", LabelBuilt)})
+	if err != nil {
+		return nil, fmt.Errorf("prune images: %w", err)
+	}
+	var removed []string
+	for _, img := range list.Items {
+		if _, err := cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{PruneChildren: true}); err == nil {
+			removed = append(removed, img.ID)
+		} // else in use by a container (Docker refuses without force): the next sweep
+	}
+	return removed, nil
+}
 
 // RunLabels are the labels for the containers of run runID started by this process.
 func RunLabels(runID string) map[string]string {
@@ -133,12 +163,14 @@ func staleReason(labels map[string]string, created, now time.Time, host string, 
 		return "", false
 	}
 	pid, err := strconv.Atoi(labels[LabelPID])
-	owner := labels[LabelHost]
-	switch {
-	case err == nil && owner == host && pid > 0 && !alive(pid):
+	if err == nil && pid > 0 && labels[LabelHost] == host {
+		if alive(pid) {
+			return "", false // a run in progress here is never swept
+		}
 		return fmt.Sprintf("its gate (pid %d on %s) is gone", pid, host), true
-	case opts.IgnoreOwner:
-		return fmt.Sprintf("older than %s (owner not checked)", opts.MinAge), true
+	}
+	if opts.IgnoreOwner {
+		return fmt.Sprintf("older than %s, its owner cannot be checked from here", opts.MinAge), true
 	}
 	return "", false
 }

@@ -78,6 +78,7 @@ func BuildImage(ctx context.Context, dir, tag string) (string, error) {
 	defer p.Close()
 	req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
 		Context: abs, Repo: repo, Tag: version, KeepImage: true,
+		BuildOptionsModifier: labelBuilt, // so a sweep can find the builds a tag left behind
 	}}
 	previous := imageID(ctx, tag)
 	if _, err := p.BuildImage(ctx, req); err != nil {

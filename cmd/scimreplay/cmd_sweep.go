@@ -15,8 +15,9 @@ func init() {
 }
 
 // runSweep removes stale run containers: by default those whose gate process on this host is
-// gone; --run removes one run's containers; --older-than with --ignore-owner removes old ones
-// whatever started them (for containers of other hosts, when no run can be going on there).
+// gone; --run removes one run's containers; --older-than with --ignore-owner also removes old
+// ones whose owner cannot be checked (other hosts, when no run can be going on there). Then it
+// prunes the images earlier builds left untagged.
 func runSweep(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -61,5 +62,13 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 		return exitCannotRun
 	}
 	fmt.Fprintf(stdout, "%d container(s) %s\n", len(swept), verb)
+	if *run == "" && !*dryRun {
+		images, err := harness.PruneImages(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "scimreplay sweep: %v\n", err)
+			return exitCannotRun
+		}
+		fmt.Fprintf(stdout, "%d untagged image(s) of earlier builds removed\n", len(images))
+	}
 	return exitOK
 }
