@@ -25,6 +25,21 @@ func removeTagAtEnd(t *testing.T, tag string) {
 	})
 }
 
+// uniqueContext is a build context whose image differs from every other build's.
+func uniqueContext(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	b := make([]byte, 16)
+	rand.Read(b)
+	if err := os.WriteFile(filepath.Join(dir, "content"), []byte(hex.EncodeToString(b)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY content /content\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // Rebuilding a fixed tag removes the image it named before, so rebuilds leave no untagged image.
 func TestRebuildRemovesTheReplacedImage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -35,16 +50,7 @@ func TestRebuildRemovesTheReplacedImage(t *testing.T) {
 	const tag = "scimreplay-test/replaced-image:dev"
 	removeTagAtEnd(t, tag)
 	build := func() string {
-		dir := t.TempDir()
-		b := make([]byte, 16)
-		rand.Read(b)
-		if err := os.WriteFile(filepath.Join(dir, "content"), []byte(hex.EncodeToString(b)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY content /content\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := BuildImage(ctx, dir, tag); err != nil {
+		if _, err := BuildImage(ctx, uniqueContext(t), tag); err != nil {
 			t.Fatal(err)
 		}
 		return imageID(ctx, tag)
@@ -76,13 +82,8 @@ func TestPruneImagesRemovesLeftBuilds(t *testing.T) {
 	defer p.Close()
 	var ids []string
 	for range 2 { // built as BuildImage does, but without its removal of the replaced image
-		dir := t.TempDir()
-		b := make([]byte, 16)
-		rand.Read(b)
-		os.WriteFile(filepath.Join(dir, "content"), []byte(hex.EncodeToString(b)), 0o644)
-		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY content /content\n"), 0o644)
 		req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
-			Context: dir, Repo: "scimreplay-test/pruned-image", Tag: "dev", KeepImage: true, BuildOptionsModifier: labelBuilt}}
+			Context: uniqueContext(t), Repo: "scimreplay-test/pruned-image", Tag: "dev", KeepImage: true, BuildOptionsModifier: labelBuilt}}
 		if _, err := p.BuildImage(ctx, req); err != nil {
 			t.Fatal(err)
 		}

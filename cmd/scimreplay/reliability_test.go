@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,20 +28,8 @@ import (
 	"github.com/scimreplay/scimreplay/harness"
 )
 
-// oneScenario keeps each gate run short: the scenario ACCESS-1003 was filed with.
-const oneScenario = "scenario:identical-repush"
-
-// probeFlags describe the reference directory's verified domain and link and audit probes, for
-// a gate of a directory that is not the built-in reference target.
-func probeFlags() []string {
-	ref := reference.Target(nil)
-	return []string{
-		"--target-verified-domains", strings.Join(ref.VerifiedDomains, ","),
-		"--target-link-attribute", ref.LinkProbe.Attribute,
-		"--target-audit-path", ref.AuditProbe.Path,
-		"--target-audit-pattern", ref.AuditProbe.Pattern,
-	}
-}
+// Each gate here runs theScenario, and a directory that is not the built-in reference target is
+// described with referenceProbes (both in target_test.go).
 
 // misbehavingURL serves the reference directory behind h on 127.0.0.1 and returns its URL.
 func misbehavingURL(t *testing.T, token string, h *misbehave.Handler) string {
@@ -79,7 +66,7 @@ func imageTargetFlags(image string, mode misbehave.Mode, skip int) []string {
 		"--target-env", "DIRECTORY_VERIFIED_DOMAINS=" + reference.VerifiedDomain,
 		"--target-env", "MISBEHAVE_MODE=" + string(mode),
 		"--target-env", fmt.Sprintf("MISBEHAVE_SKIP=%d", skip),
-	}, probeFlags()...)
+	}, referenceProbes()...)
 }
 
 // runContainers lists the containers (any state) that carry run id runID.
@@ -153,8 +140,8 @@ func TestGateTargetFaults(t *testing.T) {
 			h := &misbehave.Handler{Mode: tc.mode, Trigger: tc.trigger, Skip: tc.skip}
 			url := misbehavingURL(t, token, h)
 			junit := filepath.Join(t.TempDir(), "junit.xml")
-			args := append([]string{"gate", "--target-url", url, "--target-token", token, "--label-filter", oneScenario,
-				"--junit", junit, "--run-id", testRunID(t)}, probeFlags()...)
+			args := append([]string{"gate", "--target-url", url, "--target-token", token, "--label-filter", theScenario,
+				"--junit", junit, "--run-id", testRunID(t)}, referenceProbes()...)
 			start := time.Now()
 			r := runCLI(t, nil, append(args, tc.args...)...)
 			took := time.Since(start)
@@ -199,7 +186,7 @@ func verdictBlock(stdout string) string {
 func TestGateTargetContainerKilledMidForceSync(t *testing.T) {
 	image := misbehaveImage(t)
 	runID := testRunID(t)
-	g := startGate(t, append([]string{"gate", "--label-filter", oneScenario, "--run-id", runID, "--request-timeout", "5m"},
+	g := startGate(t, append([]string{"gate", "--label-filter", theScenario, "--run-id", runID, "--request-timeout", "5m"},
 		imageTargetFlags(image, misbehave.Hang, 0)...)...)
 	g.waitRunning(t, runID)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -264,7 +251,7 @@ func TestGateRemovesItsContainersOnEveryEnd(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			runID := testRunID(t)
-			r := runCLI(t, nil, append([]string{"gate", "--label-filter", oneScenario, "--run-id", runID}, args...)...)
+			r := runCLI(t, nil, append([]string{"gate", "--label-filter", theScenario, "--run-id", runID}, args...)...)
 			if r.code != 0 && r.code != 1 {
 				t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
@@ -276,22 +263,11 @@ func TestGateRemovesItsContainersOnEveryEnd(t *testing.T) {
 // gateProcess is a gate started in the background, its output captured.
 type gateProcess struct {
 	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer
+	out  safeBuffer
 	done chan error
 }
 
-func (g *gateProcess) Write(p []byte) (int, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.out.Write(p)
-}
-
-func (g *gateProcess) output() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.out.String()
-}
+func (g *gateProcess) output() string { return g.out.String() }
 
 func startGate(t *testing.T, args ...string) *gateProcess {
 	t.Helper()
@@ -301,7 +277,7 @@ func startGate(t *testing.T, args ...string) *gateProcess {
 	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" {
 		g.cmd.Env = append(g.cmd.Env, "TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1")
 	}
-	g.cmd.Stdout, g.cmd.Stderr = g, g
+	g.cmd.Stdout, g.cmd.Stderr = &g.out, &g.out
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +335,7 @@ func TestGateSignalRemovesItsContainers(t *testing.T) {
 		sig := signals[0]
 		t.Run(fmt.Sprint(signals), func(t *testing.T) {
 			runID := testRunID(t)
-			g := startGate(t, append([]string{"gate", "--label-filter", oneScenario, "--run-id", runID, "--request-timeout", "5m"},
+			g := startGate(t, append([]string{"gate", "--label-filter", theScenario, "--run-id", runID, "--request-timeout", "5m"},
 				imageTargetFlags(image, misbehave.Hang, 0)...)...)
 			g.waitRunning(t, runID)
 			for i, s := range signals {
@@ -392,7 +368,7 @@ func TestGateSignalRemovesItsContainers(t *testing.T) {
 func TestStaleContainersAreSweptLiveOnesKept(t *testing.T) {
 	image := misbehaveImage(t)
 	args := func(runID string) []string {
-		return append([]string{"gate", "--label-filter", oneScenario, "--run-id", runID, "--request-timeout", "5m", "--sweep-stale-after", "0"},
+		return append([]string{"gate", "--label-filter", theScenario, "--run-id", runID, "--request-timeout", "5m", "--sweep-stale-after", "0"},
 			imageTargetFlags(image, misbehave.Hang, 0)...)
 	}
 	crashed, live := testRunID(t)+"-crashed", testRunID(t)+"-live"
@@ -425,8 +401,8 @@ func TestStaleContainersAreSweptLiveOnesKept(t *testing.T) {
 	// The next gate (here of a directory on 127.0.0.1, so it starts no container) sweeps first.
 	const token = "srt_sweep_test_token_0123456789"
 	url := misbehavingURL(t, token, &misbehave.Handler{})
-	r := runCLI(t, nil, append([]string{"gate", "--sweep-stale-after", "1ms", "--label-filter", oneScenario,
-		"--target-url", url, "--target-token", token}, probeFlags()...)...)
+	r := runCLI(t, nil, append([]string{"gate", "--sweep-stale-after", "1ms", "--label-filter", theScenario,
+		"--target-url", url, "--target-token", token}, referenceProbes()...)...)
 	if r.code != 0 {
 		t.Errorf("the next gate: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}

@@ -86,7 +86,7 @@ func TestNoArtefactHoldsTheToken(t *testing.T) {
 		url := misbehavingURL(t, knownToken, &misbehave.Handler{Mode: misbehave.Status500, Trigger: misbehave.DefaultTrigger, Skip: 1, LogAuth: &seen})
 		dir := t.TempDir()
 		r := runCLI(t, nil, append([]string{"gate", "-v", "--target-url", url, "--target-token", knownToken,
-			"--label-filter", oneScenario, "--junit", filepath.Join(dir, "junit.xml"), "--reports-dir", dir}, probeFlags()...)...)
+			"--label-filter", theScenario, "--junit", filepath.Join(dir, "junit.xml"), "--reports-dir", dir}, referenceProbes()...)...)
 		if r.code != 1 {
 			t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
@@ -151,7 +151,7 @@ func TestGateIgnoresProxySettings(t *testing.T) {
 	defer proxy.Close()
 	r := runCLI(t, []string{"HTTP_PROXY=" + proxy.URL, "HTTPS_PROXY=" + proxy.URL, "http_proxy=" + proxy.URL, "https_proxy=" + proxy.URL, "NO_PROXY=", "no_proxy="},
 		"gate", "--target-url", "http://scim.target.invalid:8080", "--target-token", knownToken,
-		"--target-startup-timeout", "2s", "--label-filter", oneScenario)
+		"--target-startup-timeout", "2s", "--label-filter", theScenario)
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2\n%s\n%s", r.code, r.stdout, r.stderr)
 	}

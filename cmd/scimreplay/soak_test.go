@@ -15,7 +15,7 @@ import (
 // SCIMREPLAY_SOAK_RUNS=20 of the whole catalogue (SCIMREPLAY_SOAK_FILTER empty), with
 // SCIMREPLAY_SOAK_FLAGS for extra gate flags such as --parallel.
 func soakSettings(t *testing.T) (runs int, filter string, extra []string) {
-	runs, filter = 3, oneScenario
+	runs, filter = 3, theScenario
 	if v := os.Getenv("SCIMREPLAY_SOAK_RUNS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
