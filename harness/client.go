@@ -164,17 +164,17 @@ func (e *ProtocolError) Error() string { return e.Msg }
 
 // Do sends one request to a path relative to the SCIM base ("/Users?filter=…").
 func (c *Client) Do(ctx context.Context, method, path string, body []byte, header http.Header) (*Response, error) {
-	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, "", true)
+	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, "", checkSCIM)
 }
 
 // DoRoot sends a request to a path from the target's root (probes such as /admin/audit).
 func (c *Client) DoRoot(ctx context.Context, method, path string, body []byte, header http.Header) (*Response, error) {
-	return c.do(ctx, method, c.RootURL+ensureSlash(path), body, header, "", false)
+	return c.do(ctx, method, c.RootURL+ensureSlash(path), body, header, "", checkNothing)
 }
 
 // DoStep is Do with a description that observers see (the scenario step).
 func (c *Client) DoStep(ctx context.Context, step, method, path string, body []byte, header http.Header) (*Response, error) {
-	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, step, true)
+	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, step, checkSCIM)
 }
 
 func ensureSlash(p string) string {
@@ -184,8 +184,17 @@ func ensureSlash(p string) string {
 	return "/" + p
 }
 
-// do sends one request; scim says a successful answer must be SCIM (JSON, SCIM's media type).
-func (c *Client) do(ctx context.Context, method, target string, body []byte, header http.Header, step string, scim bool) (*Response, error) {
+// answerCheck is what do checks of a successful answer.
+type answerCheck int
+
+const (
+	checkNothing  answerCheck = iota // probes: any answer
+	checkSCIM                        // SCIM: a JSON body with SCIM's media type
+	checkSCIMType                    // the media type only, for a caller that decodes the body anyway (and so checks it)
+)
+
+// do sends one request and checks a successful answer as check says.
+func (c *Client) do(ctx context.Context, method, target string, body []byte, header http.Header, step string, check answerCheck) (*Response, error) {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
@@ -224,8 +233,8 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, hea
 	}
 	if err != nil {
 		err = &TransportError{Method: method, URL: RedactURL(target), Err: explainTransport(err, timeout)}
-	} else if scim {
-		err = checkSCIMAnswer(method, target, out)
+	} else if check != checkNothing {
+		err = checkSCIMAnswer(method, target, out, check == checkSCIM)
 	}
 	c.mu.Lock()
 	obs := c.observer
@@ -248,7 +257,8 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, hea
 // is neither SCIM's application/scim+json (RFC 7644) nor the application/json older servers use
 // (a missing Content-Type is tolerated). Error answers are not checked: their status already
 // says enough.
-func checkSCIMAnswer(method, target string, r *Response) error {
+// With checkBody false the caller decodes the body and reports one that is not JSON itself.
+func checkSCIMAnswer(method, target string, r *Response, checkBody bool) error {
 	if r.Status/100 != 2 || len(bytes.TrimSpace(r.Body)) == 0 {
 		return nil
 	}
@@ -264,7 +274,7 @@ func checkSCIMAnswer(method, target string, r *Response) error {
 				method, path(), r.Status, ct, snippet(r.Body))}
 		}
 	}
-	if !json.Valid(r.Body) {
+	if checkBody && !json.Valid(r.Body) {
 		var v any
 		err := json.Unmarshal(r.Body, &v)
 		return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with a body that is not JSON (%v): %s", method, path(), r.Status, err, snippet(r.Body))}
@@ -346,7 +356,8 @@ func (c *Client) List(ctx context.Context, resource string, filter string, fn fu
 		if filter != "" {
 			q = "filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20") + "&" + q
 		}
-		resp, err := c.Do(ctx, http.MethodGet, resource+"?"+q, nil, nil)
+		// The page is decoded below, which rejects a body that is not JSON: no second scan.
+		resp, err := c.do(ctx, http.MethodGet, c.BaseURL+ensureSlash(resource+"?"+q), nil, nil, "", checkSCIMType)
 		if err != nil {
 			return err
 		}
