@@ -33,49 +33,78 @@ func resourceID(raw []byte) (any, error) {
 // object or a key is written in a way this scanner does not compare (an escape, a non-ASCII
 // byte).
 func topLevelMember(b []byte, key string) (val []byte, found, ok bool) {
+	ok = eachMember(b, func(k, v []byte) {
+		if asciiEqualFold(k, key) {
+			val, found = v, true
+		}
+	})
+	if !ok {
+		return nil, false, false
+	}
+	return val, found, true
+}
+
+// JSONMember is one member of a JSON object: its key and its value's bytes.
+type JSONMember struct {
+	Key   string
+	Value json.RawMessage // a slice of the object's bytes
+}
+
+// ObjectMembers lists the members of the JSON object b (valid JSON) in their order, without
+// decoding their values. ok is false when b is not an object or a key holds an escape or a
+// non-ASCII byte (decode b instead).
+func ObjectMembers(b []byte) (members []JSONMember, ok bool) {
+	ok = eachMember(b, func(k, v []byte) {
+		members = append(members, JSONMember{Key: string(k), Value: v})
+	})
+	return members, ok
+}
+
+// eachMember calls fn with the key and value bytes of each member of the JSON object b, which
+// must be valid JSON; it reports false (having maybe called fn) when b is not an object or a key
+// holds an escape or a non-ASCII byte.
+func eachMember(b []byte, fn func(key, val []byte)) bool {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return nil, false, false
+		return false
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return nil, false, true
+		return true
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return nil, false, false
+			return false
 		}
 		end := i + 1
 		for end < len(b) && b[end] != '"' {
 			if b[end] == '\\' || b[end] >= 0x80 {
-				return nil, false, false
+				return false
 			}
 			end++
 		}
 		if end >= len(b) {
-			return nil, false, false
+			return false
 		}
 		k := b[i+1 : end]
 		i = skipSpace(b, end+1)
 		if i >= len(b) || b[i] != ':' {
-			return nil, false, false
+			return false
 		}
 		i = skipSpace(b, i+1)
 		vEnd, vok := skipValue(b, i)
 		if !vok {
-			return nil, false, false
+			return false
 		}
-		if asciiEqualFold(k, key) {
-			val, found = b[i:vEnd], true
-		}
+		fn(k, b[i:vEnd])
 		i = skipSpace(b, vEnd)
 		switch {
 		case i < len(b) && b[i] == ',':
 			i = skipSpace(b, i+1)
 		case i < len(b) && b[i] == '}':
-			return val, found, true
+			return true
 		default:
-			return nil, false, false
+			return false
 		}
 	}
 }

@@ -77,3 +77,45 @@ func BenchmarkResourceID(b *testing.B) {
 		}
 	})
 }
+
+// TestObjectMembersMatchesEncodingJSON compares ObjectMembers with decoding into
+// map[string]json.RawMessage on random objects (keys repeated and in odd spacing, nested values).
+func TestObjectMembersMatchesEncodingJSON(t *testing.T) {
+	keys := []string{`"id"`, `"ID"`, `"name"`, `"meta"`, `"urn:x:User"`, `"\u0069d"`, `"ü"`, `""`}
+	values := []string{`"a"`, `1`, `null`, `true`, `{"id":"nested","x":[1,{"y":"}"}]}`, `["]",{}]`, `"x\"y\\"`, `{}`, `[]`, `-0.5e-3`}
+	spaces := []string{"", " ", "\n\t"}
+	rng := rand.New(rand.NewPCG(8, 1))
+	fast := 0
+	for i := 0; i < 30000; i++ {
+		sp := func() string { return spaces[rng.IntN(len(spaces))] }
+		var b strings.Builder
+		b.WriteString(sp() + "{")
+		for j := 0; j < rng.IntN(6); j++ {
+			if j > 0 {
+				b.WriteString(sp() + ",")
+			}
+			b.WriteString(sp() + keys[rng.IntN(len(keys))] + sp() + ":" + sp() + values[rng.IntN(len(values))])
+		}
+		b.WriteString(sp() + "}")
+		doc := []byte(b.String())
+		members, ok := ObjectMembers(doc)
+		if !ok {
+			continue
+		}
+		fast++
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal(doc, &want); err != nil {
+			t.Fatalf("%s: ObjectMembers read it, encoding/json fails: %v", doc, err)
+		}
+		got := map[string]json.RawMessage{}
+		for _, m := range members {
+			got[m.Key] = m.Value // the last member wins, as in a decoded map
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s: ObjectMembers gives %s, encoding/json %s", doc, got, want)
+		}
+	}
+	if fast < 10000 {
+		t.Fatalf("only %d documents took the scanner", fast)
+	}
+}

@@ -273,17 +273,9 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 	}
 	var body []byte
 	if st.Echo || st.Profile || st.HasBody {
-		// doc is this step's own (a fresh decode, or built by mergeInto), so the overlays are
-		// laid on it in place.
-		var doc any
-		if st.Echo {
-			raw, ok := r.lastGET[pathOnly(path)]
-			if !ok || json.Unmarshal(raw, &doc) != nil {
-				return fail(&ScenarioError{Msg: "echo: no earlier GET of " + pathOnly(path) + " answered 200"})
-			}
-		}
+		var overlays []any // laid on the echoed body (or on nothing) in this order
 		if st.Profile {
-			doc = mergeInto(doc, r.user.Profile())
+			overlays = append(overlays, r.user.Profile())
 		}
 		if st.HasBody {
 			rendered := deepCopy(st.Body)
@@ -295,10 +287,25 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 			if r.rebind != nil {
 				rendered = r.rebind.body(rendered)
 			}
-			doc = mergeInto(doc, rendered)
+			overlays = append(overlays, rendered)
 		}
-		if body, err = json.Marshal(doc); err != nil {
-			return fail(&ScenarioError{Msg: "body: " + err.Error()})
+		if st.Echo {
+			raw, ok := r.lastGET[pathOnly(path)]
+			if !ok {
+				return fail(&ScenarioError{Msg: "echo: no earlier GET of " + pathOnly(path) + " answered 200"})
+			}
+			if body, err = echoBody(raw, overlays); errors.Is(err, errNothingToEcho) {
+				return fail(&ScenarioError{Msg: "echo: no earlier GET of " + pathOnly(path) + " answered 200"})
+			}
+		} else {
+			var doc any // this step's own, so the overlays are laid on it in place
+			for _, o := range overlays {
+				doc = mergeInto(doc, o)
+			}
+			body, err = json.Marshal(doc)
+		}
+		if err != nil {
+			return fail(err)
 		}
 	}
 	resp, err := onTheWire(r, func() (*harness.Response, error) {
@@ -510,6 +517,111 @@ func Merge(base, over any) any {
 		out[k] = Merge(out[k], v)
 	}
 	return out
+}
+
+// echoBody is Okta's echo: the body the target answered on GET with the overlays laid on it in
+// order, as Merge does. The target's members that no overlay touches are sent back as the bytes
+// it sent, in its order; the members an overlay names (decoded only when an overlay merges into
+// them) follow, encoded together, sorted. (Decoding and re-encoding the whole body was
+// most of the replay engine's own cost per profile push.) A body whose keys this cannot read
+// plainly (an escape or non-ASCII byte in a key, a repeated key) is decoded whole instead.
+func echoBody(raw []byte, overlays []any) ([]byte, error) {
+	members, ok := harness.ObjectMembers(raw)
+	touched := map[string]bool{} // the overlays' keys
+	for i := 0; ok && i < len(members); i++ {
+		ok = !touched[members[i].Key]
+		touched[members[i].Key] = true // (a repeated key is left to the decoder)
+	}
+	clear(touched)
+	for _, o := range overlays {
+		om, isMap := o.(map[string]any) // an overlay that is not an object replaces the body
+		ok = ok && isMap
+		for k := range om {
+			touched[k] = true
+		}
+	}
+	if !ok {
+		var doc any
+		if err := json.Unmarshal(raw, &doc); err != nil || doc == nil {
+			return nil, errNothingToEcho
+		}
+		for _, o := range overlays {
+			doc = mergeInto(doc, o)
+		}
+		return marshalBody(doc)
+	}
+	// What the overlays make of each member they name (nil removes it), encoded in one go.
+	changed := make(map[string]any, len(touched))
+	for k := range touched {
+		var v any
+		present := false
+		for _, m := range members {
+			if m.Key == k {
+				v, present = m.Value, true
+			}
+		}
+		for _, o := range overlays {
+			ov, has := o.(map[string]any)[k]
+			switch {
+			case !has:
+			case ov == nil:
+				v, present = nil, false
+			default:
+				if r, isRaw := v.(json.RawMessage); isRaw {
+					if _, isMap := ov.(map[string]any); isMap {
+						var decoded any
+						if err := json.Unmarshal(r, &decoded); err != nil {
+							return nil, errNothingToEcho
+						}
+						v = decoded
+					}
+				}
+				v, present = mergeInto(v, ov), true
+			}
+		}
+		if present {
+			changed[k] = v
+		}
+	}
+	enc, err := marshalBody(changed)
+	if err != nil {
+		return nil, err
+	}
+	// The target's untouched members as it sent them, then the changed ones.
+	var b bytes.Buffer
+	b.Grow(len(raw) + len(enc))
+	b.WriteByte('{')
+	for _, m := range members {
+		if touched[m.Key] {
+			continue
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(m.Key) // plain ASCII without escapes, as ObjectMembers read it
+		b.WriteString(`":`)
+		b.Write(m.Value)
+	}
+	if len(changed) > 0 {
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		b.Write(enc[1 : len(enc)-1])
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// errNothingToEcho: the kept GET body does not decode to a JSON value to echo.
+var errNothingToEcho = errors.New("nothing to echo")
+
+func marshalBody(doc any) ([]byte, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, &ScenarioError{Msg: "body: " + err.Error()}
+	}
+	return b, nil
 }
 
 // mergeInto is Merge for a base the caller owns: base is changed in place rather than copied
