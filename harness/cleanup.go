@@ -38,21 +38,33 @@ func labelBuilt(o *client.ImageBuildOptions) {
 	o.Labels[LabelBuilt] = "true"
 }
 
-// PruneImages removes the images BuildImage built that no tag names any more and no container
-// uses: those a rebuild could not remove at once because a run was still using them, or that two
-// builds of one tag racing each other left. It returns their ids.
-func PruneImages(ctx context.Context) ([]string, error) {
+// minPruneAge spares images younger than this: a build's final image is untagged for a moment
+// before the build tags it, and a build in another process must not lose it.
+const minPruneAge = 2 * time.Minute
+
+// PruneImages removes the images BuildImage built that no tag names any more, no container uses
+// and that are older than minAge (at least two minutes): those a rebuild could not remove at once
+// because a run was still using them, or that two builds of one tag racing each other left. It
+// returns their ids.
+func PruneImages(ctx context.Context, minAge time.Duration) ([]string, error) {
+	return pruneImages(ctx, max(minAge, minPruneAge), LabelBuilt)
+}
+
+func pruneImages(ctx context.Context, minAge time.Duration, labels ...string) ([]string, error) {
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("prune images: %w", err)
 	}
 	defer cli.Close()
-	list, err := cli.ImageList(ctx, client.ImageListOptions{Filters: client.Filters{}.Add("dangling", "true").Add("label", LabelBuilt)})
+	list, err := cli.ImageList(ctx, client.ImageListOptions{Filters: client.Filters{}.Add("dangling", "true").Add("label", labels...)})
 	if err != nil {
 		return nil, fmt.Errorf("prune images: %w", err)
 	}
 	var removed []string
 	for _, img := range list.Items {
+		if time.Since(time.Unix(img.Created, 0)) < minAge {
+			continue
+		}
 		if _, err := cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{PruneChildren: true}); err == nil {
 			removed = append(removed, img.ID)
 		} // else in use by a container (Docker refuses without force): the next sweep

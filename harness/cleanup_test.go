@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,7 +67,8 @@ func TestRebuildRemovesTheReplacedImage(t *testing.T) {
 }
 
 // A build a tag no longer names (two builds raced, or a run still used it at the rebuild) is
-// pruned by the next sweep.
+// pruned by the next sweep. The test prunes only its own builds (by a label of its own, with no
+// minimum age), so it never races the builds of tests running beside it.
 func TestPruneImagesRemovesLeftBuilds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -80,16 +82,22 @@ func TestPruneImagesRemovesLeftBuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	own := "io.scimreplay.test-prune=" + filepath.Base(t.TempDir())
 	var ids []string
 	for range 2 { // built as BuildImage does, but without its removal of the replaced image
 		req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
-			Context: uniqueContext(t), Repo: "scimreplay-test/pruned-image", Tag: "dev", KeepImage: true, BuildOptionsModifier: labelBuilt}}
+			Context: uniqueContext(t), Repo: "scimreplay-test/pruned-image", Tag: "dev", KeepImage: true,
+			BuildOptionsModifier: func(o *client.ImageBuildOptions) {
+				labelBuilt(o)
+				k, v, _ := strings.Cut(own, "=")
+				o.Labels[k] = v
+			}}}
 		if _, err := p.BuildImage(ctx, req); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, imageID(ctx, tag))
 	}
-	removed, err := PruneImages(ctx)
+	removed, err := pruneImages(ctx, 0, LabelBuilt, own)
 	if err != nil {
 		t.Fatal(err)
 	}

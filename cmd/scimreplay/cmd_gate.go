@@ -128,7 +128,7 @@ func sweepStale(stdout, stderr io.Writer, minAge time.Duration) {
 		fmt.Fprintf(stderr, "scimreplay gate: sweep stale containers: %v\n", err)
 		return // no Docker daemon: the suite says so
 	}
-	if images, err := harness.PruneImages(ctx); len(images) > 0 {
+	if images, err := harness.PruneImages(ctx, minAge); len(images) > 0 {
 		fmt.Fprintf(stdout, "removed %d image(s) that earlier builds left untagged\n", len(images))
 	} else if err != nil {
 		fmt.Fprintf(stderr, "scimreplay gate: prune images: %v\n", err)

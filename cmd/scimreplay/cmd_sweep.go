@@ -63,7 +63,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%d container(s) %s\n", len(swept), verb)
 	if *run == "" && !*dryRun {
-		images, err := harness.PruneImages(ctx)
+		images, err := harness.PruneImages(ctx, *olderThan)
 		if err != nil {
 			fmt.Fprintf(stderr, "scimreplay sweep: %v\n", err)
 			return exitCannotRun
