@@ -11,7 +11,7 @@ GATE_FLAGS ?=
 # The reference directory image is built FROM scratch around this static binary.
 export SCIMREPLAY_BINARY ?= $(CURDIR)/$(BIN)
 
-.PHONY: all build gate reproduce conformance matrix test soak fuzz lint clean
+.PHONY: all build gate reproduce conformance matrix test bench soak fuzz lint clean
 
 all: lint test
 
@@ -43,6 +43,15 @@ matrix: build
 ## test: every test — unit tests (no Docker) and the Ginkgo suites (Docker).
 test: build
 	$(GO) test -race -count=1 -timeout 9m ./...
+
+## bench: measure scimreplay itself on this machine, in under 5 minutes: one figure per line,
+## `name value unit` (the replay engine against plain net/http on the same container, a 100k-user
+## diff, provisioning and force syncs of generated 1k and 10k-user orgs with the harness's peak
+## RSS, the whole gate, and how each grows from 1k to 10k); progress goes to stderr. Not a timed
+## test: nothing fails on a figure. BENCH_FLAGS: see `go run ./bench/cmd/benchdriver -h`.
+BENCH_FLAGS ?=
+bench: build
+	@$(GO) run ./bench/cmd/benchdriver -scimreplay ./$(BIN) $(BENCH_FLAGS)
 
 ## soak: the same gate SOAK_RUNS times against the clean directory (green every time) and with
 ## access-1003 (red every time, the same diff, ids normalised); no container may survive a run.
