@@ -342,8 +342,8 @@ const maxListPages = 1 << 20
 // List pages through a resource type (`/Users`, `/Groups`) with startIndex/count as Okta does,
 // handing each resource to fn as it arrives, so memory stays bounded by one page. A page must be
 // a SCIM ListResponse (an integer totalResults, resources that are objects with an id). A page
-// that starts with the previous page's first resource (the target ignores startIndex) ends the
-// listing, so such a target is neither read twice nor paged through forever.
+// that starts with the previous page's first resource (the target ignores startIndex) is a
+// protocol error: such a target is neither read twice, paged through forever, nor read in part.
 func (c *Client) List(ctx context.Context, resource string, filter string, fn func(json.RawMessage) error) error {
 	start := 1
 	var prevFirst json.RawMessage
@@ -383,7 +383,8 @@ func (c *Client) List(ctx context.Context, resource string, filter string, fn fu
 			return &ProtocolError{Msg: fmt.Sprintf("GET %s?startIndex=%d: %s", resource, start, err)}
 		}
 		if len(page.Resources) > 0 && prevFirst != nil && bytes.Equal(page.Resources[0], prevFirst) {
-			return nil
+			// Stopping quietly would snapshot part of the target and call it the whole.
+			return &ProtocolError{Msg: fmt.Sprintf("GET %s?startIndex=%d answered the previous page again (totalResults %d): the target ignores startIndex, so its resources cannot all be read", resource, start, page.TotalResults)}
 		}
 		if len(page.Resources) > 0 {
 			prevFirst = page.Resources[0]

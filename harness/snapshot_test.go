@@ -134,3 +134,18 @@ func TestRedact(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestListFailsWhenTargetIgnoresStartIndex(t *testing.T) {
+	c, mt := newMockClient(t, "")
+	mt.RegisterResponder("GET", "http://target.test/scim/v2/Users", func(*http.Request) (*http.Response, error) {
+		return httpmock.NewStringResponse(200, usersPage(1, 100, 250)), nil // always page 1
+	})
+	n := 0
+	err := c.List(context.Background(), "/Users", "", func(json.RawMessage) error { n++; return nil })
+	if err == nil || !IsCouldNotRun(err) || !strings.Contains(err.Error(), "ignores startIndex") {
+		t.Fatalf("a target that ignores startIndex must be reported, got %v", err)
+	}
+	if calls := mt.GetCallCountInfo()["GET http://target.test/scim/v2/Users"]; calls != 2 {
+		t.Fatalf("it is noticed on the second page, after %d requests", calls)
+	}
+}
