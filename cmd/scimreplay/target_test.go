@@ -372,3 +372,14 @@ func TestGateWithoutLinkProbe(t *testing.T) {
 		t.Fatalf("a duplicate user must be named: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// A server already running needs no Docker daemon: the gate must not ask for one.
+func TestGateURLTargetNeedsNoDocker(t *testing.T) {
+	const token = "no-docker-token-0123456789"
+	u := sharedDirectory(t, token, "")
+	r := runCLI(t, []string{"DOCKER_HOST=tcp://127.0.0.1:1", "SCIMREPLAY_TARGET_TOKEN=" + token},
+		append([]string{"gate", "--target-url", u, "--label-filter", theScenario}, referenceProbes()...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0 with no Docker daemon for a URL target\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -65,6 +65,9 @@ func Define(cfg *Config) {
 	}
 	BeforeSuite(func(ctx SpecContext) {
 		harness.SetDockerLog(GinkgoWriter)
+		if cfg.Target.URL != "" {
+			return // a server already running: no container, no Docker daemon needed
+		}
 		Expect(harness.CheckDocker(ctx)).To(Succeed())
 		if cfg.Reference {
 			By("building the reference directory image " + reference.ImageTag)
