@@ -143,6 +143,10 @@ func checkLabelFilter(f string) error {
 	return err
 }
 
+// maxVerdictLines bounds each failed scenario's diff in the closing list; Ginkgo's failure
+// output above it, the JUnit and the human reports hold it whole.
+const maxVerdictLines = 25
+
 func printVerdict(w io.Writer, r *reports.Run, code int) {
 	fmt.Fprintln(w)
 	for _, c := range r.Cases {
@@ -155,8 +159,16 @@ func printVerdict(w io.Writer, r *reports.Run, code int) {
 		}
 		fmt.Fprintf(w, "%s %s\n", status, c.Scenario())
 		if c.Failed() {
-			for _, line := range strings.Split(strings.TrimSpace(c.Message), "\n") {
+			lines := strings.Split(strings.TrimSpace(c.Message), "\n")
+			shown := lines
+			if len(lines) > maxVerdictLines {
+				shown = lines[:maxVerdictLines]
+			}
+			for _, line := range shown {
 				fmt.Fprintf(w, "    %s\n", line)
+			}
+			if len(shown) < len(lines) {
+				fmt.Fprintf(w, "    … %d more lines in the JUnit and summary.md\n", len(lines)-len(shown))
 			}
 		}
 	}
