@@ -42,18 +42,26 @@ func serveDirectory(tb testing.TB, faults ...string) *harness.Client {
 	return harness.NewClient(srv.URL+"/scim/v2", "bench-token")
 }
 
+// provisioned generates an org of spec's shape and provisions it into the target c talks to.
+func provisioned(tb testing.TB, c *harness.Client, spec OrgSpec) *okta.Run {
+	tb.Helper()
+	sc, err := Generate(spec)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	run, _, err := Provision(context.Background(), c, sc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return run
+}
+
 // BenchmarkReplayForceSync replays the generated force sync (GET + echo PUT per user, Push Now
 // per group) of a provisioned 200-user org against an in-process directory.
 func BenchmarkReplayForceSync(b *testing.B) {
 	c := serveDirectory(b)
-	sc, err := Generate(OrgSpec{Users: 200, Groups: 10, Unmanaged: 0.3})
-	if err != nil {
-		b.Fatal(err)
-	}
-	run, _, err := Provision(context.Background(), c, sc)
-	if err != nil {
-		b.Fatal(err)
-	}
+	run := provisioned(b, c, OrgSpec{Users: 200, Groups: 10, Unmanaged: 0.3})
+	sc := run.Scenario
 	rp := &okta.Replayer{Client: c}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -73,14 +81,7 @@ var (
 func BenchmarkProvisionAndForceSync(b *testing.B) {
 	for b.Loop() {
 		c := serveDirectory(b)
-		sc, err := Generate(OrgSpec{Users: *benchUsers, Groups: max(*benchUsers/20, 1), Unmanaged: 0.3, Concurrency: *benchConcurrency})
-		if err != nil {
-			b.Fatal(err)
-		}
-		run, _, err := Provision(context.Background(), c, sc)
-		if err != nil {
-			b.Fatal(err)
-		}
+		run := provisioned(b, c, OrgSpec{Users: *benchUsers, Groups: max(*benchUsers/20, 1), Unmanaged: 0.3, Concurrency: *benchConcurrency})
 		if _, err := ForceSync(context.Background(), c, run); err != nil {
 			b.Fatal(err)
 		}
@@ -91,14 +92,7 @@ func BenchmarkProvisionAndForceSync(b *testing.B) {
 // provisioned 2000-user org in an in-process directory.
 func BenchmarkTakeSnapshot(b *testing.B) {
 	c := serveDirectory(b)
-	sc, err := Generate(OrgSpec{Users: 2000, Groups: 100, Unmanaged: 0.3})
-	if err != nil {
-		b.Fatal(err)
-	}
-	run, _, err := Provision(context.Background(), c, sc)
-	if err != nil {
-		b.Fatal(err)
-	}
+	run := provisioned(b, c, OrgSpec{Users: 2000, Groups: 100, Unmanaged: 0.3})
 	scope := run.Scope()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -143,14 +137,8 @@ func (s *cannedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // difference per request is the engine's own cost.
 func BenchmarkEngineVsPlain(b *testing.B) {
 	live := serveDirectory(b)
-	sc, err := Generate(OrgSpec{Users: 200, Groups: 10, Unmanaged: 0.3})
-	if err != nil {
-		b.Fatal(err)
-	}
-	run, _, err := Provision(context.Background(), live, sc)
-	if err != nil {
-		b.Fatal(err)
-	}
+	run := provisioned(b, live, OrgSpec{Users: 200, Groups: 10, Unmanaged: 0.3})
+	sc := run.Scenario
 	// Record what the directory answers to the force sync, request by request.
 	canned := &cannedServer{answers: map[string]cannedAnswer{}}
 	var reqs []sentRequest

@@ -10,14 +10,7 @@ import (
 // generated org, sending every request it should, with concurrency on.
 func TestForceSyncMeasuresTheWholeSync(t *testing.T) {
 	c := serveDirectory(t)
-	sc, err := Generate(OrgSpec{Users: 60, Groups: 6, Unmanaged: 0.3, Concurrency: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, _, err := Provision(context.Background(), c, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := provisioned(t, c, OrgSpec{Users: 60, Groups: 6, Unmanaged: 0.3, Concurrency: 4})
 	res, err := ForceSync(context.Background(), c, run)
 	if err != nil {
 		t.Fatal(err)
@@ -32,15 +25,8 @@ func TestForceSyncMeasuresTheWholeSync(t *testing.T) {
 // makes it fail, naming an unmanaged user.
 func TestForceSyncFailsOnARegression(t *testing.T) {
 	c := serveDirectory(t, "access-1003")
-	sc, err := Generate(OrgSpec{Users: 20, Groups: 2, Unmanaged: 0.3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, _, err := Provision(context.Background(), c, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = ForceSync(context.Background(), c, run)
+	run := provisioned(t, c, OrgSpec{Users: 20, Groups: 2, Unmanaged: 0.3})
+	_, err := ForceSync(context.Background(), c, run)
 	if err == nil || !strings.Contains(err.Error(), "(unmanaged)") {
 		t.Fatalf("error %v, want the diff naming an unmanaged user", err)
 	}
@@ -50,14 +36,8 @@ func TestForceSyncFailsOnARegression(t *testing.T) {
 // plain loop sends what the engine sent.
 func TestReplayOverheadSendsTheSameRequests(t *testing.T) {
 	c := serveDirectory(t)
-	sc, err := Generate(OrgSpec{Users: 10, Groups: 2, Unmanaged: 0.3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, _, err := Provision(context.Background(), c, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := provisioned(t, c, OrgSpec{Users: 10, Groups: 2, Unmanaged: 0.3})
+	sc := run.Scenario
 	before := c.Sent()
 	res, err := ReplayOverhead(context.Background(), c, run, sc.ForceSync, 3)
 	if err != nil {

@@ -503,20 +503,10 @@ func (r *Run) groupField(g scenario.Group, f string) (any, error) {
 // Merge lays over on top of base: objects merge key by key (recursively), anything else is
 // replaced, and a null in over removes the key. Neither argument is changed.
 func Merge(base, over any) any {
-	bm, ok1 := base.(map[string]any)
-	om, ok2 := over.(map[string]any)
-	if !ok1 || !ok2 {
-		return deepCopy(over)
+	if _, ok := over.(map[string]any); !ok {
+		return deepCopy(over) // base is not even copied
 	}
-	out := deepCopy(bm).(map[string]any)
-	for k, v := range om {
-		if v == nil {
-			delete(out, k)
-			continue
-		}
-		out[k] = Merge(out[k], v)
-	}
-	return out
+	return mergeInto(deepCopy(base), over)
 }
 
 // echoBody is Okta's echo: the body the target answered on GET with the overlays laid on it in
@@ -625,7 +615,7 @@ func marshalBody(doc any) ([]byte, error) {
 }
 
 // mergeInto is Merge for a base the caller owns: base is changed in place rather than copied
-// first; the result is what Merge(base, over) gives.
+// first.
 func mergeInto(base, over any) any {
 	bm, ok1 := base.(map[string]any)
 	om, ok2 := over.(map[string]any)
