@@ -31,6 +31,9 @@ type OverheadResult struct {
 	// over the plain one: a busy machine slows both rounds of a pair alike, so this is steadier
 	// than the ratio of the medians.
 	PairRatio float64
+	// ReplayCPU and PlainCPU are the median CPU time this process used in a round of each: the
+	// engine's own cost, which a busy machine inflates far less than wall time.
+	ReplayCPU, PlainCPU time.Duration
 }
 
 // Ratio is the replay engine's cost relative to the plain loop: the median pair ratio.
@@ -68,18 +71,21 @@ func ReplayOverhead(ctx context.Context, c *harness.Client, run *okta.Run, steps
 		return res, err
 	}
 
-	var replays, plains []time.Duration
+	var replays, plains, replayCPU, plainCPU []time.Duration
 	replay := func() error {
-		start := time.Now()
+		cpu, start := CPUTime(), time.Now()
 		if err := rp.Phase(ctx, run, "replay", steps); err != nil {
 			return fmt.Errorf("replay: %w", err)
 		}
 		replays = append(replays, time.Since(start))
+		replayCPU = append(replayCPU, CPUTime()-cpu)
 		return nil
 	}
 	plainOnce := func() error {
+		cpu := CPUTime()
 		d, err := plainRound(ctx, plain, header, reqs)
 		plains = append(plains, d)
+		plainCPU = append(plainCPU, CPUTime()-cpu)
 		return err
 	}
 	for i := 0; i < rounds; i++ {
@@ -96,6 +102,7 @@ func ReplayOverhead(ctx context.Context, c *harness.Client, run *okta.Run, steps
 	}
 	res.Rounds = rounds
 	res.Replay, res.Plain = Median(replays), Median(plains)
+	res.ReplayCPU, res.PlainCPU = Median(replayCPU), Median(plainCPU)
 	ratios := make([]float64, rounds)
 	for i := range ratios {
 		ratios[i] = float64(replays[i]) / float64(plains[i])

@@ -243,6 +243,10 @@ func overheadFigures(ctx context.Context, o options, out io.Writer) error {
 		figure(out, "replay_overhead_ratio", res.Ratio(), "x")
 		figure(out, "replay_request_us", per(res.Replay), "us")
 		figure(out, "plain_request_us", per(res.Plain), "us")
+		// The client's CPU a request on each side (its goroutines and garbage collection
+		// included; getrusage counts in 1-4 ms ticks, so rounds of ~200 requests are coarse).
+		figure(out, "replay_request_cpu_us", per(res.ReplayCPU), "us")
+		figure(out, "plain_request_cpu_us", per(res.PlainCPU), "us")
 		return nil
 	})
 }
