@@ -6,7 +6,6 @@ package reference
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
@@ -52,7 +51,7 @@ CMD ["--addr", ":8080"]
 // Target is the reference directory as a target: the image built by BuildImage, the given faults
 // on, a fresh random token, the extension attribute as link probe and /admin/audit as audit probe.
 func Target(faults []string) harness.TargetSpec {
-	token := RandomToken()
+	token := harness.RandomToken()
 	return harness.TargetSpec{
 		Name:     "reference-directory",
 		Image:    ImageTag,
@@ -68,15 +67,6 @@ func Target(faults []string) harness.TargetSpec {
 		LinkProbe:       harness.LinkProbe{Attribute: directory.ExtensionSchema + ":atlassianAccountId"},
 		AuditProbe:      harness.AuditProbe{Path: "/admin/audit", Pattern: directory.UnlinkAuditPattern},
 	}
-}
-
-// RandomToken is a fresh bearer token for one run.
-func RandomToken() string {
-	b := make([]byte, 18)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return "srt_" + hex.EncodeToString(b)
 }
 
 // BuildImage builds the reference image (ImageTag) from a static scimreplay binary: the one

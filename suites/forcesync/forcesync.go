@@ -245,7 +245,7 @@ func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progre
 	spec := cfg.Target
 	spec.Labels = harness.RunLabels(cfg.RunID)
 	if cfg.Reference {
-		spec.Token = reference.RandomToken()
+		spec.Token = harness.RandomToken()
 	}
 
 	By("starting the target " + spec.WithDefaults().Name)
