@@ -167,11 +167,16 @@ func TestGateWithoutDockerDaemonSaysSo(t *testing.T) {
 }
 
 func TestGateUnreachableURLExits2(t *testing.T) {
-	r := runCLI(t, nil, "gate", "--target-url", "http://127.0.0.1:9", "--target-startup-timeout", "1s", "--label-filter", "scenario:identical-repush")
+	r := runCLI(t, nil, "gate", "--target-url", "http://127.0.0.1:9", "--target-startup-timeout", "1s",
+		"--label-filter", "scenario:identical-repush || scenario:aiw-put")
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	if !strings.Contains(r.stdout, "not ready after 1s") {
 		t.Fatalf("no reason given:\n%s", r.stdout)
+	}
+	// The second scenario does not wait out the startup timeout again; it says why.
+	if !strings.Contains(r.stdout, "could not run: the target did not start for scenario aiw-put") {
+		t.Fatalf("the later scenario does not name the earlier start failure:\n%s", r.stdout)
 	}
 }

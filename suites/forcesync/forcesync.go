@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -171,6 +172,11 @@ func WriteReports(r Report, cfg *Config) error {
 }
 
 // couldNotRun fails the spec as a run that could not be done (exit 2).
+// startFailure is the first failure to start the target in this process, if any.
+var startFailure atomic.Pointer[startFailed]
+
+type startFailed struct{ scenario, reason string }
+
 func couldNotRun(format string, args ...any) {
 	AddReportEntry(VerdictEntry, CouldNotRun)
 	Fail(fmt.Sprintf("could not run: "+format, args...), 1)
@@ -248,6 +254,11 @@ func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progre
 		spec.Token = harness.RandomToken()
 	}
 
+	if first := startFailure.Load(); first != nil {
+		// The same target already failed to start in this run: waiting out its startup
+		// timeout again for every scenario would only make the verdict late.
+		couldNotRun("the target did not start for scenario %s: %s", first.scenario, first.reason)
+	}
 	By("starting the target " + spec.WithDefaults().Name)
 	target, err := harness.Run(ctx, spec)
 	DeferCleanup(func() { terminateInBackground(target) })
@@ -264,6 +275,7 @@ func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progre
 		}
 	}, NodeTimeout(time.Minute))
 	if err != nil {
+		startFailure.CompareAndSwap(nil, &startFailed{scenario: sc.Name, reason: err.Error()})
 		couldNotRun("%v", err)
 	}
 	fmt.Fprintf(progress, "  target started: %s\n", target.Spec.Name)
