@@ -129,6 +129,19 @@ func (d *Directory) findGroup(id string) (*group, error) {
 	return g, nil
 }
 
+// groupForWrite finds the group a write names and checks the request's If-Match against its
+// version (412 on a mismatch). The caller holds d.mu.
+func (d *Directory) groupForWrite(r *http.Request, id string) (*group, error) {
+	g, err := d.findGroup(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIfMatch(r, etag(g.version)); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
 func (d *Directory) listGroups(r *http.Request, q listQuery) (*response, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -275,11 +288,8 @@ func (d *Directory) replaceGroup(r *http.Request, id string) (*response, error) 
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	g, err := d.findGroup(id)
+	g, err := d.groupForWrite(r, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkIfMatch(r, etag(g.version)); err != nil {
 		return nil, err
 	}
 	ids, err := d.memberIDs(members, true)
@@ -308,11 +318,8 @@ func (d *Directory) patchGroup(r *http.Request, id string) (*response, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	g, err := d.findGroup(id)
+	g, err := d.groupForWrite(r, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkIfMatch(r, etag(g.version)); err != nil {
 		return nil, err
 	}
 	base := d.baseURL(r)
@@ -466,11 +473,8 @@ func (d *Directory) touchGroup(g *group) {
 func (d *Directory) deleteGroup(r *http.Request, id string) (*response, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	g, err := d.findGroup(id)
+	g, err := d.groupForWrite(r, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkIfMatch(r, etag(g.version)); err != nil {
 		return nil, err
 	}
 	for uid := range g.members.count {

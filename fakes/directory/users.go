@@ -155,6 +155,19 @@ func (d *Directory) findUser(id string) (*user, error) {
 	return u, nil
 }
 
+// userForWrite finds the user a write names and checks the request's If-Match against its
+// version (412 on a mismatch). The caller holds d.mu.
+func (d *Directory) userForWrite(r *http.Request, id string) (*user, error) {
+	u, err := d.findUser(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIfMatch(r, etag(u.version)); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 func (d *Directory) listUsers(r *http.Request, q listQuery) (*response, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -377,11 +390,8 @@ func (d *Directory) replaceUser(r *http.Request, id string) (*response, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	u, err := d.findUser(id)
+	u, err := d.userForWrite(r, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkIfMatch(r, etag(u.version)); err != nil {
 		return nil, err
 	}
 	if _, ok := attrs["active"]; !ok {
@@ -433,11 +443,8 @@ func (d *Directory) patchUser(r *http.Request, id string) (*response, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	u, err := d.findUser(id)
+	u, err := d.userForWrite(r, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkIfMatch(r, etag(u.version)); err != nil {
 		return nil, err
 	}
 	next := copyAttrs(u.attrs)
@@ -454,11 +461,8 @@ func (d *Directory) patchUser(r *http.Request, id string) (*response, error) {
 func (d *Directory) deleteUser(r *http.Request, id string) (*response, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	u, err := d.findUser(id)
+	u, err := d.userForWrite(r, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkIfMatch(r, etag(u.version)); err != nil {
 		return nil, err
 	}
 	d.removeFromGroups(u, func(*group) bool { return true })

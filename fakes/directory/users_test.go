@@ -351,6 +351,10 @@ func TestETags(t *testing.T) {
 	gtag := h.must(http.StatusOK, "GET", "/scim/v2/Groups/"+g, nil).header.Get("ETag")
 	h.must(http.StatusOK, "PATCH", "/scim/v2/Groups/"+g, patchBody(op("add", "members", members(id))), "If-Match: "+gtag)
 	h.must(http.StatusPreconditionFailed, "PATCH", "/scim/v2/Groups/"+g, patchBody(op("add", "members", members(id))), "If-Match: "+gtag)
+	h.must(http.StatusPreconditionFailed, "PUT", "/scim/v2/Groups/"+g,
+		map[string]any{"schemas": []string{groupSchema}, "displayName": "eng", "members": []any{}}, "If-Match: "+gtag)
+	h.must(http.StatusPreconditionFailed, "DELETE", "/scim/v2/Groups/"+g, nil, "If-Match: "+gtag)
+	h.must(http.StatusNoContent, "DELETE", "/scim/v2/Groups/"+g, nil, "If-Match: *")
 }
 
 func TestDeleteUser(t *testing.T) {
