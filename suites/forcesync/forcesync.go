@@ -371,30 +371,8 @@ func truncate(s string, n int) string {
 }
 
 // Outcome reads a finished suite's report: 0 every invariant held, 1 the target regressed, 2 the
-// run could not be done.
+// run could not be done. The rule is the reports package's (reports.Run.Code over the cases of
+// reports.FromGinkgo), so the exit code and the reports never disagree.
 func Outcome(r types.Report) int {
-	code := 0
-	for _, s := range r.SpecReports {
-		if !s.Failed() {
-			continue
-		}
-		verdict := ""
-		for _, e := range s.ReportEntries {
-			if e.Name == VerdictEntry {
-				verdict = e.StringRepresentation()
-			}
-		}
-		switch {
-		case s.LeafNodeType != types.NodeTypeIt:
-			code = max(code, 2) // a suite node (BeforeSuite, report) failed
-		case verdict == CouldNotRun || s.State == types.SpecStateTimedout || s.State == types.SpecStateInterrupted || s.State == types.SpecStatePanicked:
-			code = max(code, 2)
-		default:
-			return 1 // a regression outranks everything
-		}
-	}
-	if !r.SuiteSucceeded && code == 0 {
-		code = 2
-	}
-	return code
+	return reports.FromGinkgo(r, reports.Options{}).Code()
 }
