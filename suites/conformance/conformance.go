@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -114,7 +113,7 @@ func Define(cfg *Config) {
 					client.Timeout = cfg.RequestTimeout
 				}
 				s := &session{target: target, client: client, run: cfg.RunID, seq: &seq}
-				client.Observe(s.log)
+				client.Observe(s.sent.Add)
 				DeferCleanup(func(ctx SpecContext) {
 					if !CurrentSpecReport().Failed() {
 						return
@@ -122,7 +121,7 @@ func Define(cfg *Config) {
 					if logs, err := target.Logs(ctx); err == nil && logs != "" {
 						AddReportEntry(forcesync.EntryLogs, ReportEntryVisibilityNever, logs)
 					}
-					AddReportEntry(forcesync.EntryRequests, ReportEntryVisibilityNever, s.requests())
+					AddReportEntry(forcesync.EntryRequests, ReportEntryVisibilityNever, s.sent.String())
 				}, NodeTimeout(time.Minute))
 				c.run(ctx, s)
 			}, NodeTimeout(2*time.Minute))
@@ -145,29 +144,7 @@ type session struct {
 	run    string
 	seq    *atomic.Int64
 
-	mu   sync.Mutex
-	sent []string
-}
-
-const maxReported = 100
-
-func (s *session) log(e harness.Exchange) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	line := e.String()
-	if e.Status >= 400 || e.Err != "" {
-		line += " " + truncate(e.RespBody, 300)
-	}
-	if len(s.sent) == maxReported {
-		s.sent = s.sent[1:]
-	}
-	s.sent = append(s.sent, line)
-}
-
-func (s *session) requests() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Join(s.sent, "\n")
+	sent harness.ExchangeLog
 }
 
 func truncate(s string, n int) string {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -262,7 +261,7 @@ func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progre
 	By("starting the target " + spec.WithDefaults().Name)
 	target, err := harness.Run(ctx, spec)
 	DeferCleanup(func() { terminateInBackground(target) })
-	var requests exchangeLog
+	var requests harness.ExchangeLog
 	DeferCleanup(func(ctx SpecContext) {
 		if !CurrentSpecReport().Failed() {
 			return
@@ -287,7 +286,7 @@ func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progre
 	if cfg.RequestTimeout > 0 {
 		client.Timeout = cfg.RequestTimeout
 	}
-	client.Observe(requests.add)
+	client.Observe(requests.Add)
 	replayer := &okta.Replayer{Client: client, Progress: progress}
 	run := okta.NewRun(sc, cfg.RunID)
 	probes := harness.Probes{Link: spec.LinkProbe, Audit: spec.AuditProbe}
@@ -325,49 +324,6 @@ func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progre
 		AddReportEntry(VerdictEntry, Regression)
 	}
 	Expect(after).To(matchers.PreserveLinksAndMemberships(before, spec.Managed))
-}
-
-// exchangeLog keeps the requests a spec sent, redacted, for the report of a failed spec.
-type exchangeLog struct {
-	mu    sync.Mutex
-	lines []string
-	n     int
-}
-
-const maxLoggedExchanges = 200
-
-func (l *exchangeLog) add(e harness.Exchange) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.n++
-	line := e.String()
-	if e.Status >= 400 || e.Err != "" {
-		line += " " + truncate(e.RespBody, 300)
-	}
-	l.lines = append(l.lines, line)
-	if len(l.lines) > maxLoggedExchanges {
-		l.lines = l.lines[1:]
-	}
-}
-
-func (l *exchangeLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.n == 0 {
-		return ""
-	}
-	head := fmt.Sprintf("%d requests sent", l.n)
-	if l.n > len(l.lines) {
-		head += fmt.Sprintf(" (the last %d shown)", len(l.lines))
-	}
-	return head + ":\n" + strings.Join(l.lines, "\n")
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
 
 // Outcome reads a finished suite's report: 0 every invariant held, 1 the target regressed, 2 the
