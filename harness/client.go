@@ -314,15 +314,22 @@ func explainTransport(err error, timeout time.Duration) error {
 	return err
 }
 
-func snippet(b []byte) string {
+// Excerpt is the start of a body for a message: trimmed, at most n bytes cut on a rune boundary
+// and marked "…", or "(empty)".
+func Excerpt(b []byte, n int) string {
 	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
 	if s == "" {
 		return "(empty)"
 	}
-	return strconv.Quote(s)
+	return truncateText(s, n)
+}
+
+// snippet is a short quoted Excerpt, for errors that may hold any bytes.
+func snippet(b []byte) string {
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return "(empty)"
+	}
+	return strconv.Quote(Excerpt(b, 200))
 }
 
 // ListResponse is a SCIM list page with its resources kept raw.

@@ -386,16 +386,7 @@ func pathOnly(p string) string {
 	return p
 }
 
-func short(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	if s == "" {
-		return "(empty)"
-	}
-	return s
-}
+func short(b []byte) string { return harness.Excerpt(b, 300) }
 
 // lookup resolves a template variable for the current step.
 func (r *Run) lookup(ref []string) (any, error) {
