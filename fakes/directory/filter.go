@@ -121,14 +121,6 @@ func parsePath(s string) (p filter.Path, err error) {
 	return p, nil
 }
 
-func compileFilter(s string, sc filterScope) (matcher, error) {
-	expr, err := parseFilter(s)
-	if err != nil {
-		return nil, err
-	}
-	return sc.compile(expr)
-}
-
 func (sc filterScope) compile(expr filter.Expression) (matcher, error) {
 	switch e := expr.(type) {
 	case *filter.LogicalExpression:
