@@ -67,7 +67,10 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Progress = stdout
 	fmt.Fprintf(stdout, "run %s: its containers carry the label %s=%s\n", cfg.RunID, harness.LabelRun, cfg.RunID)
-	if *sweepAfter > 0 {
+	// A --target-url run starts no container: it has nothing to sweep or remove, and needs no
+	// Docker daemon at all.
+	containers := cfg.Target.URL == ""
+	if containers && *sweepAfter > 0 {
 		sweepStale(stdout, stderr, *sweepAfter)
 	}
 	if s := sigs.received(); s != nil {
@@ -93,16 +96,8 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	t := &gateT{}
 	ginkgo.RunSpecs(t, "Force sync", suiteCfg, repCfg)
 	code := forcesync.Outcome(report)
-	// Whatever the specs did (a second interrupt skips their cleanups), no container of this run
-	// outlives it; a further signal gives up here, leaving the rest to the next run's sweep.
-	ctx, cancel := sigs.cleanupContext(time.Minute)
-	removed, err := harness.RemoveOwn(ctx, cfg.RunID)
-	cancel()
-	if len(removed) > 0 {
-		fmt.Fprintf(stdout, "removed %d container(s) the run's specs left\n", len(removed))
-	}
-	if err != nil && cfg.Target.URL == "" {
-		fmt.Fprintf(stderr, "scimreplay gate: remove the run's containers: %v\n", err)
+	if containers {
+		removeOwn(stdout, stderr, sigs, cfg.RunID)
 	}
 	if s := sigs.received(); s != nil {
 		fmt.Fprintf(stdout, "\ninterrupted by %s: the remaining scenarios were skipped and the run's containers removed\n", signalName(s))
@@ -112,6 +107,21 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	}
 	printVerdict(stdout, forcesync.ReportRun(report, cfg), code)
 	return code
+}
+
+// removeOwn makes sure no container of this run outlives it, whatever the specs did (a second
+// interrupt skips their cleanups); a further signal gives up here, leaving the rest to the next
+// run's sweep.
+func removeOwn(stdout, stderr io.Writer, sigs *signalWatch, runID string) {
+	ctx, cancel := sigs.cleanupContext(time.Minute)
+	defer cancel()
+	removed, err := harness.RemoveOwn(ctx, runID)
+	if len(removed) > 0 {
+		fmt.Fprintf(stdout, "removed %d container(s) the run's specs left\n", len(removed))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scimreplay gate: remove the run's containers: %v\n", err)
+	}
 }
 
 // sweepStale removes the containers crashed or killed earlier runs left (see harness.SweepStale);
