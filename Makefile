@@ -67,7 +67,7 @@ soak: build
 ## fuzz: every Fuzz target of the module for FUZZTIME each (make test runs them over their
 ## committed corpora only). A failing input is written to the package's testdata/fuzz: commit it.
 ## Go 1.26's fuzz coordinator can end a clean run with a bare "context deadline exceeded" when a
-## loaded machine's worker misses the -fuzztime deadline (golang/go#75804, fixed in Go 1.27):
+## loaded machine's worker misses the -fuzztime deadline (golang/go#75804):
 ## with no failing input written, that is reported and the corpus replayed instead of failing.
 FUZZTIME ?= 20s
 fuzz:
