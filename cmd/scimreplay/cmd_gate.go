@@ -67,10 +67,9 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Progress = stdout
 	fmt.Fprintf(stdout, "run %s: its containers carry the label %s=%s\n", cfg.RunID, harness.LabelRun, cfg.RunID)
-	// A --target-url run starts no container: it has nothing to sweep or remove, and needs no
-	// Docker daemon at all.
-	containers := cfg.Target.URL == ""
-	if containers && *sweepAfter > 0 {
+	// Every gate sweeps what crashed runs left (without a Docker daemon there is nothing to do);
+	// only a run that starts containers has its own to remove at the end.
+	if *sweepAfter > 0 {
 		sweepStale(stdout, stderr, *sweepAfter)
 	}
 	if s := sigs.received(); s != nil {
@@ -96,7 +95,7 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	t := &gateT{}
 	ginkgo.RunSpecs(t, "Force sync", suiteCfg, repCfg)
 	code := forcesync.Outcome(report)
-	if containers {
+	if cfg.Target.URL == "" {
 		removeOwn(stdout, stderr, sigs, cfg.RunID)
 	}
 	if s := sigs.received(); s != nil {
