@@ -139,9 +139,14 @@ type Response struct {
 // JSON decodes the body into v, saying what the target sent when it is not JSON.
 func (r *Response) JSON(v any) error {
 	if err := json.Unmarshal(r.Body, v); err != nil {
-		return &ProtocolError{Msg: fmt.Sprintf("answered %d with a body that is not JSON (%v): %s", r.Status, err, snippet(r.Body))}
+		return r.notJSON(err)
 	}
 	return nil
+}
+
+// notJSON is the error for a body that did not decode.
+func (r *Response) notJSON(err error) error {
+	return &ProtocolError{Msg: fmt.Sprintf("answered %d with a body that is not JSON (%v): %s", r.Status, err, snippet(r.Body))}
 }
 
 // TransportError means the target could not be reached or did not answer in time: the run
@@ -274,7 +279,7 @@ func checkSCIMAnswer(method, target string, r *Response, checkBody bool) error {
 				method, path(), r.Status, ct, snippet(r.Body))}
 		}
 	}
-	if checkBody && !json.Valid(r.Body) {
+	if checkBody && !ValidJSON(r.Body) {
 		var v any
 		err := json.Unmarshal(r.Body, &v)
 		return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with a body that is not JSON (%v): %s", method, path(), r.Status, err, snippet(r.Body))}
@@ -374,13 +379,9 @@ func (c *Client) List(ctx context.Context, resource string, filter string, fn fu
 		if resp.Status != http.StatusOK {
 			return &StatusError{Method: http.MethodGet, Path: resource, Got: resp.Status, Want: []int{200}, Body: snippet(resp.Body)}
 		}
-		// One decoding pass: a pointer tells a missing or null totalResults from a number.
-		var decoded struct {
-			ListResponse
-			TotalResults *int `json:"totalResults"`
-		}
-		if err := resp.JSON(&decoded); err != nil {
-			return fmt.Errorf("GET %s: %w", resource, err)
+		decoded, err := decodeListPage(resp.Body)
+		if err != nil {
+			return fmt.Errorf("GET %s: %w", resource, resp.notJSON(err))
 		}
 		page := decoded.ListResponse
 		if decoded.TotalResults != nil {

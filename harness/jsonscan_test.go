@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -118,4 +119,108 @@ func TestObjectMembersMatchesEncodingJSON(t *testing.T) {
 	if fast < 10000 {
 		t.Fatalf("only %d documents took the scanner", fast)
 	}
+}
+
+// validJSONSeeds are edge cases of JSON validity: control bytes and escapes in strings, invalid
+// UTF-8 (which encoding/json accepts), number forms, trailing commas and garbage.
+var validJSONSeeds = []string{`{}`, `[1,2]`, `{"a":"b\u0041"}`, `01`, `1e5`, `-0`, "\"\x01\"", `tru`,
+	`{"a":1,}`, `[1,]`, ` 1 `, `1 2`, "\"\xff\"", `"\ud800"`, `{"a"  :  [ ] }`, `-`, `1.`, `.5`, `1e`,
+	`"\/"`, `"\x"`, "\"\x10\\b\"", `{"a":}`, `{"a" 1}`, `[1 2]`, `nul`, `null `, `"\u12"`, `1E+2`,
+	`-01`, `{"a":[{"b":[{}]}]}`, "\t\r\n[]", `{"a":1}}`, `[`}
+
+// FuzzValidJSON holds ValidJSON (gjson's validator) to json.Valid: the replay's protocol check
+// must refuse exactly the bodies encoding/json refuses. (fastjson's validator, also tried,
+// accepts control bytes in strings; this is how that was found.)
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range validJSONSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := ValidJSON(b), json.Valid(b); got != want {
+			t.Fatalf("ValidJSON(%q) = %v, json.Valid %v", b, got, want)
+		}
+	})
+}
+
+// TestDecodeListPageMatchesEncodingJSON compares decodeListPage with json.Unmarshal into a
+// listPage on random pages: paging members in any case, repeated, null, of the wrong type;
+// resources of every kind; keys the scanner leaves to encoding/json; bodies that are not JSON.
+func TestDecodeListPageMatchesEncodingJSON(t *testing.T) {
+	keys := []string{`"totalResults"`, `"TOTALRESULTS"`, `"startIndex"`, `"itemsPerPage"`, `"Resources"`, `"resources"`,
+		`"schemas"`, `"\u0052esources"`, `"ü"`, `"Resources "`}
+	values := []string{`3`, `-1`, `1.5`, `1e2`, `"2"`, `null`, `true`, `[]`, `{}`, `[{"id":"a"},{"id":"b"}]`,
+		`[ {"id":"a", "x":[1,"]"]} , 2, "s", null, [] ]`, `["urn:ietf:params:scim:api:messages:2.0:ListResponse"]`,
+		`99999999999999999999`, `{"Resources":[1]}`}
+	spaces := []string{"", " ", "\n\t"}
+	rng := rand.New(rand.NewPCG(7, 3))
+	fast := 0
+	for i := 0; i < 40000; i++ {
+		sp := func() string { return spaces[rng.IntN(len(spaces))] }
+		var b strings.Builder
+		b.WriteString(sp() + "{")
+		for j := 0; j < rng.IntN(6); j++ {
+			if j > 0 {
+				b.WriteString(sp() + ",")
+			}
+			b.WriteString(sp() + keys[rng.IntN(len(keys))] + sp() + ":" + sp() + values[rng.IntN(len(values))])
+		}
+		b.WriteString(sp() + "}" + sp())
+		doc := b.String()
+		switch rng.IntN(15) {
+		case 0:
+			doc = values[rng.IntN(len(values))] // not an object
+		case 1:
+			doc = doc[:rng.IntN(len(doc))] // cut short
+		}
+		if _, ok := scanListPage([]byte(doc)); ok {
+			fast++
+		}
+		checkListPageDecoding(t, []byte(doc))
+	}
+	if fast < 10000 {
+		t.Fatalf("only %d of 40000 pages took the scanner", fast)
+	}
+}
+
+// FuzzDecodeListPage is TestDecodeListPageMatchesEncodingJSON on any bytes.
+func FuzzDecodeListPage(f *testing.F) {
+	f.Add([]byte(`{"totalResults":2,"Resources":[{"id":"a"},{"id":"b"}],"startIndex":1,"itemsPerPage":2}`))
+	f.Add([]byte(`{"totalresults":null,"resources":null}`))
+	f.Add([]byte(`{"Resources":{"id":"a"}}`))
+	for _, s := range validJSONSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkListPageDecoding)
+}
+
+func checkListPageDecoding(t *testing.T, doc []byte) {
+	var want listPage
+	werr := json.Unmarshal(doc, &want)
+	got, gerr := decodeListPage(doc)
+	if (werr != nil) != (gerr != nil) {
+		t.Fatalf("%s: decodeListPage error %v, encoding/json %v", doc, gerr, werr)
+	}
+	if werr == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: decodeListPage gives %+v, encoding/json %+v", doc, got, want)
+	}
+}
+
+// BenchmarkDecodeListPage is one page of 100 users as the reference directory renders them.
+func BenchmarkDecodeListPage(b *testing.B) {
+	page := []byte(usersPage(1, 100, 100))
+	b.Run("scanner", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := decodeListPage(page); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		for b.Loop() {
+			var p listPage
+			if err := json.Unmarshal(page, &p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
