@@ -53,7 +53,7 @@ func (p *Replayer) send(ctx context.Context, r *Run, method, path string, body a
 	var b []byte
 	if body != nil {
 		var err error
-		if b, err = json.Marshal(body); err != nil {
+		if b, err = appendJSON(nil, body); err != nil {
 			return nil, err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,8 +36,9 @@ type Run struct {
 	UserIDs  map[string]string
 	GroupIDs map[string]string
 	Vars     map[string]any
-	lastGET  map[string][]byte // raw: decoded only when an echo step uses it
-	rebind   *rebinder         // nil unless the scenario says rebind: auto
+	lastGET  map[string][]byte         // raw: decoded only when an echo step uses it
+	profiles map[string]map[string]any // by user key: see profile
+	rebind   *rebinder                 // nil unless the scenario says rebind: auto
 
 	user  *scenario.User
 	group *scenario.Group
@@ -48,7 +50,7 @@ type Run struct {
 // NewRun starts the replay state of a scenario.
 func NewRun(sc *scenario.Scenario, runID string) *Run {
 	r := &Run{Scenario: sc, ID: runID, UserIDs: map[string]string{}, GroupIDs: map[string]string{},
-		Vars: map[string]any{}, lastGET: map[string][]byte{}}
+		Vars: map[string]any{}, lastGET: map[string][]byte{}, profiles: map[string]map[string]any{}}
 	if sc.Rebind == scenario.RebindAuto {
 		r.rebind = newRebinder()
 	}
@@ -225,13 +227,7 @@ func onTheWire[T any](r *Run, send func() (T, error)) (T, error) {
 }
 
 func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) error {
-	what := st.Method + " " + st.Path
-	if r.user != nil {
-		what += " (" + r.user.Key + ")"
-	} else if r.group != nil {
-		what += " (" + r.group.Key + ")"
-	}
-	fail := func(err error) error { return &StepError{Pos: st.Pos, What: what, Err: err} }
+	fail := func(err error) error { return &StepError{Pos: st.Pos, What: r.what(st), Err: err} }
 	text := func(s string) (string, error) {
 		if st.Verbatim {
 			return s, nil
@@ -263,7 +259,10 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 		}
 		path += sep + strings.Join(q, "&")
 	}
-	header := http.Header{}
+	var header http.Header // nil unless the step sets headers: most do not
+	if len(st.Headers) > 0 {
+		header = make(http.Header, len(st.Headers))
+	}
 	for _, kv := range st.Headers {
 		v, err := text(kv.Value)
 		if err != nil {
@@ -275,7 +274,7 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 	if st.Echo || st.Profile || st.HasBody {
 		var overlays []any // laid on the echoed body (or on nothing) in this order
 		if st.Profile {
-			overlays = append(overlays, r.user.Profile())
+			overlays = append(overlays, r.profile(r.user))
 		}
 		if st.HasBody {
 			rendered := deepCopy(st.Body)
@@ -302,7 +301,7 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 			for _, o := range overlays {
 				doc = mergeInto(doc, o)
 			}
-			body, err = json.Marshal(doc)
+			body, err = appendJSON(nil, doc)
 		}
 		if err != nil {
 			return fail(err)
@@ -347,6 +346,32 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 		r.bind(kv.Key, v)
 	}
 	return nil
+}
+
+// what names a step for its errors: `PUT /Users/{{user.id}} (bob)`.
+func (r *Run) what(st *scenario.Step) string {
+	what := st.Method + " " + st.Path
+	if r.user != nil {
+		what += " (" + r.user.Key + ")"
+	} else if r.group != nil {
+		what += " (" + r.group.Key + ")"
+	}
+	return what
+}
+
+// profile is u.Profile(), built once per user and run: a force sync pushes every user's profile,
+// and building the map again for each push was a visible part of the engine's cost. The map is
+// shared: it is only ever an overlay, which merging copies and never changes.
+func (r *Run) profile(u *scenario.User) map[string]any {
+	if r.profiles == nil { // a Run not made by NewRun
+		return u.Profile()
+	}
+	p, ok := r.profiles[u.Key]
+	if !ok {
+		p = u.Profile()
+		r.profiles[u.Key] = p
+	}
+	return p
 }
 
 // bind stores a captured value; users.<key>.id and groups.<key>.id re-bind the org's ids.
@@ -531,9 +556,28 @@ func echoBody(raw []byte, overlays []any) ([]byte, error) {
 		}
 		return marshalBody(doc)
 	}
-	// What the overlays make of each member they name (nil removes it), encoded in one go.
-	changed := make(map[string]any, len(touched))
+	// The target's untouched members as it sent them, then what the overlays make of each member
+	// they name (nil removes it), in the order of their keys, as json.Marshal orders a map.
+	out := make([]byte, 0, len(raw)+256)
+	out = append(out, '{')
+	for _, m := range members {
+		if touched[m.Key] {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, '"')
+		out = append(out, m.Key...) // plain ASCII without escapes, as ObjectMembers read it
+		out = append(out, '"', ':')
+		out = append(out, m.Value...)
+	}
+	keys := make([]string, 0, len(touched))
 	for k := range touched {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		var v any
 		present := false
 		for _, m := range members {
@@ -560,45 +604,27 @@ func echoBody(raw []byte, overlays []any) ([]byte, error) {
 				v, present = mergeInto(v, ov), true
 			}
 		}
-		if present {
-			changed[k] = v
-		}
-	}
-	enc, err := marshalBody(changed)
-	if err != nil {
-		return nil, err
-	}
-	// The target's untouched members as it sent them, then the changed ones.
-	var b bytes.Buffer
-	b.Grow(len(raw) + len(enc))
-	b.WriteByte('{')
-	for _, m := range members {
-		if touched[m.Key] {
+		if !present {
 			continue
 		}
-		if b.Len() > 1 {
-			b.WriteByte(',')
+		if len(out) > 1 {
+			out = append(out, ',')
 		}
-		b.WriteByte('"')
-		b.WriteString(m.Key) // plain ASCII without escapes, as ObjectMembers read it
-		b.WriteString(`":`)
-		b.Write(m.Value)
-	}
-	if len(changed) > 0 {
-		if b.Len() > 1 {
-			b.WriteByte(',')
+		out = appendJSONString(out, k)
+		out = append(out, ':')
+		var err error
+		if out, err = appendJSON(out, v); err != nil {
+			return nil, &ScenarioError{Msg: "body: " + err.Error()}
 		}
-		b.Write(enc[1 : len(enc)-1])
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(out, '}'), nil
 }
 
 // errNothingToEcho: the kept GET body does not decode to a JSON value to echo.
 var errNothingToEcho = errors.New("nothing to echo")
 
 func marshalBody(doc any) ([]byte, error) {
-	b, err := json.Marshal(doc)
+	b, err := appendJSON(nil, doc)
 	if err != nil {
 		return nil, &ScenarioError{Msg: "body: " + err.Error()}
 	}

@@ -6,7 +6,7 @@ package scenario
 import (
 	"crypto/sha1"
 	"encoding/hex"
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -130,7 +130,7 @@ func (p Pos) String() string {
 	if p.Line == 0 {
 		return p.File
 	}
-	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col) // once per request sent: no Sprintf
 }
 
 // Error is a problem in a scenario file, with its place.
