@@ -70,6 +70,12 @@ func ObjectMembers(b []byte) (members []JSONMember, ok bool) {
 	return members, ok
 }
 
+// EachMember calls fn with the key and value bytes of each member of the JSON object b (valid
+// JSON) in their order, without decoding or copying anything. It reports false (having maybe
+// called fn) when b is not an object or a key holds an escape or a non-ASCII byte: decode b
+// instead.
+func EachMember(b []byte, fn func(key, val []byte)) bool { return eachMember(b, fn) }
+
 // eachMember calls fn with the key and value bytes of each member of the JSON object b, which
 // must be valid JSON; it reports false (having maybe called fn) when b is not an object or a key
 // holds an escape or a non-ASCII byte.

@@ -82,9 +82,13 @@ func TestEchoBodyMatchesMergeOfTheDecodedBody(t *testing.T) {
 		for _, o := range overlays {
 			want = Merge(want, o)
 		}
+		kept := deepCopy(overlays)
 		got, err := echoBody(raw, overlays)
 		if err != nil {
 			t.Fatalf("%s with %v: %v", raw, overlays, err)
+		}
+		if !reflect.DeepEqual(deepCopy(overlays), kept) { // a user's profile overlay is shared by the run
+			t.Fatalf("%s: echoBody changed its overlays %v into %v", raw, kept, overlays)
 		}
 		var gotDoc any
 		if err := json.Unmarshal(got, &gotDoc); err != nil {

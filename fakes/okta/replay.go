@@ -415,41 +415,41 @@ func short(b []byte) string { return harness.Excerpt(b, 300) }
 
 // lookup resolves a template variable for the current step.
 func (r *Run) lookup(ref []string) (any, error) {
-	name := strings.Join(ref, ".")
+	name := func() string { return strings.Join(ref, ".") } // only for an error
 	switch ref[0] {
 	case "run":
 		return r.ID, nil
 	case "user":
 		if r.user == nil {
-			return nil, &ScenarioError{Msg: "{{" + name + "}} outside forEach: users"}
+			return nil, &ScenarioError{Msg: "{{" + name() + "}} outside forEach: users"}
 		}
 		return r.userField(*r.user, ref[1])
 	case "group":
 		if r.group == nil {
-			return nil, &ScenarioError{Msg: "{{" + name + "}} outside forEach: groups"}
+			return nil, &ScenarioError{Msg: "{{" + name() + "}} outside forEach: groups"}
 		}
 		return r.groupField(*r.group, ref[1])
 	case "users":
 		u, ok := r.Scenario.Org.UserByKey(ref[1])
 		if !ok || len(ref) != 3 {
-			return nil, &ScenarioError{Msg: "{{" + name + "}}: no such user"}
+			return nil, &ScenarioError{Msg: "{{" + name() + "}}: no such user"}
 		}
 		return r.userField(u, ref[2])
 	case "groups":
 		g, ok := r.Scenario.Org.GroupByKey(ref[1])
 		if !ok || len(ref) != 3 {
-			return nil, &ScenarioError{Msg: "{{" + name + "}}: no such group"}
+			return nil, &ScenarioError{Msg: "{{" + name() + "}}: no such group"}
 		}
 		return r.groupField(g, ref[2])
 	}
 	v, ok := r.Vars[ref[0]]
 	if !ok {
-		return nil, &ScenarioError{Msg: "{{" + name + "}} has no value (its capture did not run)"}
+		return nil, &ScenarioError{Msg: "{{" + name() + "}} has no value (its capture did not run)"}
 	}
 	for _, k := range ref[1:] {
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, &ScenarioError{Msg: "{{" + name + "}}: " + k + " is not inside an object"}
+			return nil, &ScenarioError{Msg: "{{" + name() + "}}: " + k + " is not inside an object"}
 		}
 		v = m[k]
 	}
@@ -528,22 +528,32 @@ func Merge(base, over any) any {
 // echoBody is Okta's echo: the body the target answered on GET with the overlays laid on it in
 // order, as Merge does. The target's members that no overlay touches are sent back as the bytes
 // it sent, in its order; the members an overlay names (decoded only when an overlay merges into
-// them) follow, encoded together, sorted. (Decoding and re-encoding the whole body was
-// most of the replay engine's own cost per profile push.) A body whose keys this cannot read
-// plainly (an escape or non-ASCII byte in a key, a repeated key) is decoded whole instead.
+// them) follow, sorted by key. (Decoding and re-encoding the whole body was most of the replay
+// engine's own cost per profile push.) A body whose keys this cannot read plainly (an escape or
+// non-ASCII byte in a key, a repeated key, very many members) is decoded whole instead. The
+// overlays are never changed: a user's profile overlay is shared by every push of the run.
 func echoBody(raw []byte, overlays []any) ([]byte, error) {
-	members, ok := harness.ObjectMembers(raw)
-	touched := map[string]bool{} // the overlays' keys
+	type member struct{ key, val []byte }
+	var buf [32]member
+	members := buf[:0]
+	ok := harness.EachMember(raw, func(k, v []byte) { members = append(members, member{k, v}) })
+	ok = ok && len(members) <= 64 // the repeated-key check below is quadratic
 	for i := 0; ok && i < len(members); i++ {
-		ok = !touched[members[i].Key]
-		touched[members[i].Key] = true // (a repeated key is left to the decoder)
+		for _, m := range members[:i] {
+			if bytes.Equal(m.key, members[i].key) {
+				ok = false // a repeated key is left to the decoder
+				break
+			}
+		}
 	}
-	clear(touched)
+	var keys []string // the overlays' keys
 	for _, o := range overlays {
 		om, isMap := o.(map[string]any) // an overlay that is not an object replaces the body
 		ok = ok && isMap
 		for k := range om {
-			touched[k] = true
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
 		}
 	}
 	if !ok {
@@ -556,52 +566,53 @@ func echoBody(raw []byte, overlays []any) ([]byte, error) {
 		}
 		return marshalBody(doc)
 	}
+	slices.Sort(keys) // json.Marshal's order for a map
+	touched := func(k []byte) bool {
+		for _, key := range keys {
+			if string(k) == key {
+				return true
+			}
+		}
+		return false
+	}
 	// The target's untouched members as it sent them, then what the overlays make of each member
-	// they name (nil removes it), in the order of their keys, as json.Marshal orders a map.
+	// they name (nil removes it).
 	out := make([]byte, 0, len(raw)+256)
 	out = append(out, '{')
 	for _, m := range members {
-		if touched[m.Key] {
+		if touched(m.key) {
 			continue
 		}
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
 		out = append(out, '"')
-		out = append(out, m.Key...) // plain ASCII without escapes, as ObjectMembers read it
+		out = append(out, m.key...) // plain ASCII without escapes, as EachMember read it
 		out = append(out, '"', ':')
-		out = append(out, m.Value...)
+		out = append(out, m.val...)
 	}
-	keys := make([]string, 0, len(touched))
-	for k := range touched {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	for _, k := range keys {
-		var v any
-		present := false
+		var base []byte // the target's value, until an overlay replaces it
 		for _, m := range members {
-			if m.Key == k {
-				v, present = m.Value, true
+			if string(m.key) == k {
+				base = m.val
 			}
 		}
+		var v any
+		present := base != nil
 		for _, o := range overlays {
 			ov, has := o.(map[string]any)[k]
 			switch {
 			case !has:
 			case ov == nil:
-				v, present = nil, false
+				base, v, present = nil, nil, false
 			default:
-				if r, isRaw := v.(json.RawMessage); isRaw {
-					if _, isMap := ov.(map[string]any); isMap {
-						var decoded any
-						if err := json.Unmarshal(r, &decoded); err != nil {
-							return nil, errNothingToEcho
-						}
-						v = decoded
+				if _, isMap := ov.(map[string]any); isMap && base != nil {
+					if err := json.Unmarshal(base, &v); err != nil {
+						return nil, errNothingToEcho
 					}
 				}
-				v, present = mergeInto(v, ov), true
+				base, v, present = nil, mergedView(v, ov), true
 			}
 		}
 		if !present {
@@ -618,6 +629,28 @@ func echoBody(raw []byte, overlays []any) ([]byte, error) {
 		}
 	}
 	return append(out, '}'), nil
+}
+
+// mergedView is Merge(base, over) for a result that is only read (encoded): it changes neither
+// argument and copies only the objects it merges, sharing everything else with them.
+func mergedView(base, over any) any {
+	om, ok := over.(map[string]any)
+	bm, ok2 := base.(map[string]any)
+	if !ok || !ok2 {
+		return over
+	}
+	out := make(map[string]any, len(bm)+len(om))
+	for k, v := range bm {
+		out[k] = v
+	}
+	for k, v := range om {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
+		out[k] = mergedView(bm[k], v)
+	}
+	return out
 }
 
 // errNothingToEcho: the kept GET body does not decode to a JSON value to echo.

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -93,6 +95,36 @@ func ParseTemplate(s string) (*Template, error) {
 	}
 }
 
+// plainString reports whether s holds no placeholder (nor a stray "}}", which ParseTemplate
+// refuses): it renders as itself.
+func plainString(s string) bool {
+	return !strings.Contains(s, "{{") && !strings.Contains(s, "}}")
+}
+
+// parsed caches what ParseTemplate makes of a string. A replay renders the same few strings of a
+// scenario for every user and every run, and parsing them again was a visible part of the
+// engine's cost per request; a Template is never changed once parsed. Bounded, so rendering
+// strings that come from elsewhere cannot grow it without limit.
+var parsed struct {
+	sync.Map // string → *Template
+	n        atomic.Int64
+}
+
+const maxParsed = 1 << 14
+
+func parseCached(s string) (*Template, error) {
+	if t, ok := parsed.Load(s); ok {
+		return t.(*Template), nil
+	}
+	t, err := ParseTemplate(s)
+	if err == nil && parsed.n.Load() < maxParsed {
+		if _, loaded := parsed.LoadOrStore(s, t); !loaded {
+			parsed.n.Add(1)
+		}
+	}
+	return t, err
+}
+
 // Refs lists the variable paths the template uses.
 func (t *Template) Refs() [][]string {
 	var out [][]string
@@ -158,7 +190,10 @@ func stringify(v any) (string, error) {
 func Render(body any, look Lookup) (any, error) {
 	switch x := body.(type) {
 	case string:
-		t, err := ParseTemplate(x)
+		if plainString(x) {
+			return x, nil
+		}
+		t, err := parseCached(x)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +224,10 @@ func Render(body any, look Lookup) (any, error) {
 
 // RenderString renders one string template.
 func RenderString(s string, look Lookup) (string, error) {
-	t, err := ParseTemplate(s)
+	if plainString(s) {
+		return s, nil
+	}
+	t, err := parseCached(s)
 	if err != nil {
 		return "", err
 	}
