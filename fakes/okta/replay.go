@@ -527,44 +527,58 @@ func Merge(base, over any) any {
 
 // echoBody is Okta's echo: the body the target answered on GET with the overlays laid on it in
 // order, as Merge does. The target's members that no overlay touches are sent back as the bytes
-// it sent, in its order; the members an overlay names (decoded only when an overlay merges into
-// them) follow, sorted by key. (Decoding and re-encoding the whole body was most of the replay
-// engine's own cost per profile push.) A body whose keys this cannot read plainly (an escape or
-// non-ASCII byte in a key, a repeated key, very many members) is decoded whole instead. The
-// overlays are never changed: a user's profile overlay is shared by every push of the run.
+// it sent, in its order; the members an overlay names follow, sorted by key, and an object that
+// overlays merge into is spliced the same way, so only what the overlays replace is encoded and
+// nothing is decoded. (Decoding and re-encoding the whole body was most of the replay engine's
+// own cost per profile push.) An object whose keys this cannot read plainly (an escape or
+// non-ASCII byte in a key, a repeated key, very many members) is decoded instead. The overlays
+// are never changed: a user's profile overlay is shared by every push of the run.
 func echoBody(raw []byte, overlays []any) ([]byte, error) {
+	maps := make([]map[string]any, 0, len(overlays))
+	for _, o := range overlays {
+		if om, isMap := o.(map[string]any); isMap {
+			maps = append(maps, om)
+		}
+	}
+	if len(maps) == len(overlays) { // an overlay that is not an object replaces the body
+		out, ok, err := spliceObject(make([]byte, 0, len(raw)+256), raw, maps)
+		if ok || err != nil {
+			return out, err
+		}
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil || doc == nil {
+		return nil, errNothingToEcho
+	}
+	for _, o := range overlays {
+		doc = mergeInto(doc, o)
+	}
+	return marshalBody(doc)
+}
+
+// spliceObject appends to out the JSON object raw with the overlays laid on it (see echoBody).
+// ok is false, with out to be dropped, when raw is not an object this can read plainly.
+func spliceObject(out, raw []byte, overlays []map[string]any) (_ []byte, ok bool, _ error) {
 	type member struct{ key, val []byte }
 	var buf [32]member
 	members := buf[:0]
-	ok := harness.EachMember(raw, func(k, v []byte) { members = append(members, member{k, v}) })
-	ok = ok && len(members) <= 64 // the repeated-key check below is quadratic
-	for i := 0; ok && i < len(members); i++ {
+	if !harness.EachMember(raw, func(k, v []byte) { members = append(members, member{k, v}) }) || len(members) > 64 {
+		return out, false, nil // (64: the repeated-key check below is quadratic)
+	}
+	for i := range members {
 		for _, m := range members[:i] {
 			if bytes.Equal(m.key, members[i].key) {
-				ok = false // a repeated key is left to the decoder
-				break
+				return out, false, nil // a repeated key is left to the decoder
 			}
 		}
 	}
 	var keys []string // the overlays' keys
-	for _, o := range overlays {
-		om, isMap := o.(map[string]any) // an overlay that is not an object replaces the body
-		ok = ok && isMap
+	for _, om := range overlays {
 		for k := range om {
 			if !slices.Contains(keys, k) {
 				keys = append(keys, k)
 			}
 		}
-	}
-	if !ok {
-		var doc any
-		if err := json.Unmarshal(raw, &doc); err != nil || doc == nil {
-			return nil, errNothingToEcho
-		}
-		for _, o := range overlays {
-			doc = mergeInto(doc, o)
-		}
-		return marshalBody(doc)
 	}
 	slices.Sort(keys) // json.Marshal's order for a map
 	touched := func(k []byte) bool {
@@ -575,60 +589,76 @@ func echoBody(raw []byte, overlays []any) ([]byte, error) {
 		}
 		return false
 	}
-	// The target's untouched members as it sent them, then what the overlays make of each member
-	// they name (nil removes it).
-	out := make([]byte, 0, len(raw)+256)
+	start := len(out)
 	out = append(out, '{')
-	for _, m := range members {
-		if touched(m.key) {
-			continue
-		}
-		if len(out) > 1 {
+	sep := func() {
+		if len(out) > start+1 {
 			out = append(out, ',')
 		}
-		out = append(out, '"')
-		out = append(out, m.key...) // plain ASCII without escapes, as EachMember read it
-		out = append(out, '"', ':')
-		out = append(out, m.val...)
+	}
+	for _, m := range members {
+		if !touched(m.key) {
+			sep()
+			out = append(out, '"')
+			out = append(out, m.key...) // plain ASCII without escapes, as EachMember read it
+			out = append(out, '"', ':')
+			out = append(out, m.val...)
+		}
 	}
 	for _, k := range keys {
-		var base []byte // the target's value, until an overlay replaces it
+		// Either the target's value with the object overlays still to merge into it, or the
+		// value the overlays made (v, once one replaced the target's).
+		var base []byte
 		for _, m := range members {
 			if string(m.key) == k {
 				base = m.val
 			}
 		}
+		var pending []map[string]any
 		var v any
 		present := base != nil
-		for _, o := range overlays {
-			ov, has := o.(map[string]any)[k]
+		for _, om := range overlays {
+			ov, has := om[k]
+			sub, isMap := ov.(map[string]any)
 			switch {
 			case !has:
 			case ov == nil:
-				base, v, present = nil, nil, false
+				base, pending, v, present = nil, nil, nil, false
+			case isMap && base != nil:
+				pending = append(pending, sub)
 			default:
-				if _, isMap := ov.(map[string]any); isMap && base != nil {
-					if err := json.Unmarshal(base, &v); err != nil {
-						return nil, errNothingToEcho
-					}
-				}
-				base, v, present = nil, mergedView(v, ov), true
+				base, pending, v, present = nil, nil, mergedView(v, ov), true
 			}
 		}
 		if !present {
 			continue
 		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
+		sep()
 		out = appendJSONString(out, k)
 		out = append(out, ':')
+		if base != nil && len(pending) > 0 {
+			mark := len(out)
+			var err error
+			if out, ok, err = spliceObject(out, base, pending); ok || err != nil {
+				if err != nil {
+					return nil, false, err
+				}
+				continue
+			}
+			out = out[:mark] // not an object to splice: decode it and merge
+			if err := json.Unmarshal(base, &v); err != nil {
+				return nil, false, errNothingToEcho
+			}
+			for _, p := range pending {
+				v = mergedView(v, p)
+			}
+		}
 		var err error
 		if out, err = appendJSON(out, v); err != nil {
-			return nil, &ScenarioError{Msg: "body: " + err.Error()}
+			return nil, false, &ScenarioError{Msg: "body: " + err.Error()}
 		}
 	}
-	return append(out, '}'), nil
+	return append(out, '}'), true, nil
 }
 
 // mergedView is Merge(base, over) for a result that is only read (encoded): it changes neither
