@@ -214,8 +214,8 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, hea
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
-	for k, vs := range c.Header {
-		req.Header[k] = append([]string(nil), vs...)
+	if c.Header != nil {
+		req.Header = c.Header.Clone() // one allocation for all the values
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/scim+json; charset=utf-8")
@@ -357,7 +357,14 @@ const maxListPages = 1 << 20
 // that starts with the previous page's first resource (the target ignores startIndex) is a
 // protocol error: such a target is neither read twice, paged through forever, nor read in part.
 func (c *Client) List(ctx context.Context, resource string, filter string, fn func(json.RawMessage) error) error {
+	return c.ListIDs(ctx, resource, filter, func(_ string, raw json.RawMessage) error { return fn(raw) })
+}
+
+// ListIDs is List handing on each resource's id with it: the id List has read to check the page,
+// so a caller that wants it need not scan every resource again.
+func (c *Client) ListIDs(ctx context.Context, resource string, filter string, fn func(id string, raw json.RawMessage) error) error {
 	start := 1
+	var ids []string
 	var prevFirst json.RawMessage
 	for pages := 1; ; pages++ {
 		if pages > maxListPages {
@@ -387,7 +394,7 @@ func (c *Client) List(ctx context.Context, resource string, filter string, fn fu
 		if decoded.TotalResults != nil {
 			page.TotalResults = *decoded.TotalResults
 		}
-		if err := checkListPage(resp.Body, page, decoded.TotalResults != nil); err != nil {
+		if ids, err = checkListPage(ids[:0], resp.Body, page, decoded.TotalResults != nil); err != nil {
 			return &ProtocolError{Msg: fmt.Sprintf("GET %s?startIndex=%d: %s", resource, start, err)}
 		}
 		if len(page.Resources) > 0 && prevFirst != nil && bytes.Equal(page.Resources[0], prevFirst) {
@@ -397,8 +404,8 @@ func (c *Client) List(ctx context.Context, resource string, filter string, fn fu
 		if len(page.Resources) > 0 {
 			prevFirst = page.Resources[0]
 		}
-		for _, r := range page.Resources {
-			if err := fn(r); err != nil {
+		for i, r := range page.Resources {
+			if err := fn(ids[i], r); err != nil {
 				return err
 			}
 		}
@@ -410,24 +417,27 @@ func (c *Client) List(ctx context.Context, resource string, filter string, fn fu
 }
 
 // checkListPage says what makes a decoded page no SCIM ListResponse (RFC 7644 §3.4.2); hasTotal
-// says whether the page held a totalResults that is not null.
-func checkListPage(body []byte, page ListResponse, hasTotal bool) error {
+// says whether the page held a totalResults that is not null. It appends the resources' ids to
+// ids.
+func checkListPage(ids []string, body []byte, page ListResponse, hasTotal bool) ([]string, error) {
 	if !hasTotal {
-		return fmt.Errorf("the answer is not a SCIM ListResponse (no totalResults): %s", snippet(body))
+		return ids, fmt.Errorf("the answer is not a SCIM ListResponse (no totalResults): %s", snippet(body))
 	}
 	if page.TotalResults < 0 {
-		return fmt.Errorf("totalResults is %d", page.TotalResults)
+		return ids, fmt.Errorf("totalResults is %d", page.TotalResults)
 	}
 	for i, r := range page.Resources {
 		id, err := resourceID(r)
 		if err != nil {
-			return fmt.Errorf("resource %d is not a JSON object: %s", i+1, snippet(r))
+			return ids, fmt.Errorf("resource %d is not a JSON object: %s", i+1, snippet(r))
 		}
-		if id, ok := id.(string); !ok || id == "" {
-			return fmt.Errorf("resource %d has no id (RFC 7643 §3.1 requires one): %s", i+1, snippet(r))
+		s, ok := id.(string)
+		if !ok || s == "" {
+			return ids, fmt.Errorf("resource %d has no id (RFC 7643 §3.1 requires one): %s", i+1, snippet(r))
 		}
+		ids = append(ids, s)
 	}
-	return nil
+	return ids, nil
 }
 
 // StatusError is an answer with a status the identity provider does not expect: the target

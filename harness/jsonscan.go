@@ -12,10 +12,6 @@ import (
 // successful SCIM answer passes through it.
 func ValidJSON(b []byte) bool { return gjson.ValidBytes(b) }
 
-// ResourceID is the id of one resource of a list page (its raw JSON, as List hands it over):
-// what decoding it into struct{ ID any `json:"id"` } gives, read without decoding the rest.
-func ResourceID(raw json.RawMessage) (any, error) { return resourceID(raw) }
-
 // resourceID reads the id of one resource of a list page the way
 // json.Unmarshal(raw, &struct{ ID any `json:"id"` }) does, so checkListPage can check every
 // resource of every page without decoding each one a second time (the page's decoding has

@@ -206,12 +206,7 @@ func idOf(resp *harness.Response) (string, error) {
 func (p *Replayer) list(ctx context.Context, r *Run, res string, fail func(string, error) error) error {
 	seen := map[string]bool{}
 	var dup string
-	err := p.Client.List(ctx, res, "", func(raw json.RawMessage) error {
-		v, err := harness.ResourceID(raw) // a scan, not a second decoding of every resource
-		id, isString := v.(string)
-		if err != nil || (v != nil && !isString) {
-			return &harness.ProtocolError{Msg: fmt.Sprintf("a resource in GET %s is not an object with a string id: %v", res, err)}
-		}
+	err := p.Client.ListIDs(ctx, res, "", func(id string, _ json.RawMessage) error {
 		if seen[id] && dup == "" {
 			dup = id
 		}
