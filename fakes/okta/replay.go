@@ -36,9 +36,8 @@ type Run struct {
 	UserIDs  map[string]string
 	GroupIDs map[string]string
 	Vars     map[string]any
-	lastGET  map[string][]byte         // raw: decoded only when an echo step uses it
-	profiles map[string]map[string]any // by user key: see profile
-	rebind   *rebinder                 // nil unless the scenario says rebind: auto
+	lastGET  map[string][]byte // raw: decoded only when an echo step uses it
+	rebind   *rebinder         // nil unless the scenario says rebind: auto
 
 	user  *scenario.User
 	group *scenario.Group
@@ -50,7 +49,7 @@ type Run struct {
 // NewRun starts the replay state of a scenario.
 func NewRun(sc *scenario.Scenario, runID string) *Run {
 	r := &Run{Scenario: sc, ID: runID, UserIDs: map[string]string{}, GroupIDs: map[string]string{},
-		Vars: map[string]any{}, lastGET: map[string][]byte{}, profiles: map[string]map[string]any{}}
+		Vars: map[string]any{}, lastGET: map[string][]byte{}}
 	if sc.Rebind == scenario.RebindAuto {
 		r.rebind = newRebinder()
 	}
@@ -274,7 +273,7 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 	if st.Echo || st.Profile || st.HasBody {
 		var overlays []any // laid on the echoed body (or on nothing) in this order
 		if st.Profile {
-			overlays = append(overlays, r.profile(r.user))
+			overlays = append(overlays, r.user.Profile())
 		}
 		if st.HasBody {
 			rendered := deepCopy(st.Body)
@@ -357,21 +356,6 @@ func (r *Run) what(st *scenario.Step) string {
 		what += " (" + r.group.Key + ")"
 	}
 	return what
-}
-
-// profile is u.Profile(), built once per user and run: a force sync pushes every user's profile,
-// and building the map again for each push was a visible part of the engine's cost. The map is
-// shared: it is only ever an overlay, which merging copies and never changes.
-func (r *Run) profile(u *scenario.User) map[string]any {
-	if r.profiles == nil { // a Run not made by NewRun
-		return u.Profile()
-	}
-	p, ok := r.profiles[u.Key]
-	if !ok {
-		p = u.Profile()
-		r.profiles[u.Key] = p
-	}
-	return p
 }
 
 // bind stores a captured value; users.<key>.id and groups.<key>.id re-bind the org's ids.
