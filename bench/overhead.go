@@ -31,6 +31,9 @@ type OverheadResult struct {
 	// over the plain one: a busy machine slows both rounds of a pair alike, so this is steadier
 	// than the ratio of the medians.
 	PairRatio float64
+	// PairRatioP25 and PairRatioP75 are the quartiles of the pairs' ratios: how far one pair
+	// strays from the median on this machine.
+	PairRatioP25, PairRatioP75 float64
 	// ReplayCPU and PlainCPU are the median CPU time this process used in a round of each: the
 	// engine's own cost, which a busy machine inflates far less than wall time.
 	ReplayCPU, PlainCPU time.Duration
@@ -109,6 +112,7 @@ func ReplayOverhead(ctx context.Context, c *harness.Client, run *okta.Run, steps
 	}
 	slices.Sort(ratios)
 	res.PairRatio = ratios[len(ratios)/2]
+	res.PairRatioP25, res.PairRatioP75 = ratios[len(ratios)/4], ratios[len(ratios)*3/4]
 	return res, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -169,17 +170,17 @@ func (e *ProtocolError) Error() string { return e.Msg }
 
 // Do sends one request to a path relative to the SCIM base ("/Users?filter=…").
 func (c *Client) Do(ctx context.Context, method, path string, body []byte, header http.Header) (*Response, error) {
-	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, "", checkSCIM)
+	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, "", checkSCIM, nil)
 }
 
 // DoRoot sends a request to a path from the target's root (probes such as /admin/audit).
 func (c *Client) DoRoot(ctx context.Context, method, path string, body []byte, header http.Header) (*Response, error) {
-	return c.do(ctx, method, c.RootURL+ensureSlash(path), body, header, "", checkNothing)
+	return c.do(ctx, method, c.RootURL+ensureSlash(path), body, header, "", checkNothing, nil)
 }
 
 // DoStep is Do with a description that observers see (the scenario step).
 func (c *Client) DoStep(ctx context.Context, step, method, path string, body []byte, header http.Header) (*Response, error) {
-	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, step, checkSCIM)
+	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, step, checkSCIM, nil)
 }
 
 func ensureSlash(p string) string {
@@ -198,8 +199,9 @@ const (
 	checkSCIMType                    // the media type only, for a caller that decodes the body anyway (and so checks it)
 )
 
-// do sends one request and checks a successful answer as check says.
-func (c *Client) do(ctx context.Context, method, target string, body []byte, header http.Header, step string, check answerCheck) (*Response, error) {
+// do sends one request and checks a successful answer as check says. With into, the answer's
+// body is read into *into (grown as needed), which the caller reuses.
+func (c *Client) do(ctx context.Context, method, target string, body []byte, header http.Header, step string, check answerCheck, into *[]byte) (*Response, error) {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
@@ -232,7 +234,7 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, hea
 	var out *Response
 	if err == nil {
 		var b []byte
-		b, err = readBody(resp)
+		b, err = readBody(resp, into)
 		resp.Body.Close()
 		out = &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 	}
@@ -298,8 +300,19 @@ var scimMediaTypes = map[string]bool{
 
 // readBody reads an answer's body, at most MaxBody bytes, into a buffer of its Content-Length
 // when the target gives one, so a body is not copied as the buffer grows. (net/http's body
-// reports EOF with its last bytes, so the connection is still reused.)
-func readBody(resp *http.Response) ([]byte, error) {
+// reports EOF with its last bytes, so the connection is still reused.) With into, the body is
+// read into *into, grown as needed and kept there for the next answer.
+func readBody(resp *http.Response, into *[]byte) ([]byte, error) {
+	if into != nil {
+		b := (*into)[:0]
+		if n := resp.ContentLength; n > 0 && n <= MaxBody {
+			b = slices.Grow(b, int(n))
+		}
+		w := bytes.NewBuffer(b)
+		_, err := w.ReadFrom(io.LimitReader(resp.Body, MaxBody))
+		*into = w.Bytes()
+		return *into, err
+	}
 	if n := resp.ContentLength; n > 0 && n <= MaxBody {
 		b := make([]byte, n)
 		k, err := io.ReadFull(resp.Body, b)
@@ -307,6 +320,13 @@ func readBody(resp *http.Response) ([]byte, error) {
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, MaxBody))
 }
+
+// pageBuffers hold list pages while ListIDs hands on their resources: a snapshot of a large
+// org reads hundreds of pages of ~100 KB, which were garbage as soon as they were read.
+var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledPage: a buffer grown beyond this by an unusual page is left to the collector.
+const maxPooledPage = 4 << 20
 
 func explainTransport(err error, timeout time.Duration) error {
 	var ne net.Error
@@ -357,12 +377,24 @@ const maxListPages = 1 << 20
 // that starts with the previous page's first resource (the target ignores startIndex) is a
 // protocol error: such a target is neither read twice, paged through forever, nor read in part.
 func (c *Client) List(ctx context.Context, resource string, filter string, fn func(json.RawMessage) error) error {
-	return c.ListIDs(ctx, resource, filter, func(_ string, raw json.RawMessage) error { return fn(raw) })
+	return c.list(ctx, resource, filter, nil, func(_ string, raw json.RawMessage) error { return fn(raw) })
 }
 
-// ListIDs is List handing on each resource's id with it: the id List has read to check the page,
-// so a caller that wants it need not scan every resource again.
+// ListIDs is List handing on each resource's id with it (the id List has read to check the
+// page, so a caller that wants it need not scan every resource again), and reading every page
+// into one reused buffer: raw is valid only until fn returns. Decode it, or copy what you keep.
 func (c *Client) ListIDs(ctx context.Context, resource string, filter string, fn func(id string, raw json.RawMessage) error) error {
+	buf := pageBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledPage {
+			pageBuffers.Put(buf)
+		}
+	}()
+	return c.list(ctx, resource, filter, buf, fn)
+}
+
+// list is List and ListIDs: with into, every page is read into *into.
+func (c *Client) list(ctx context.Context, resource string, filter string, into *[]byte, fn func(id string, raw json.RawMessage) error) error {
 	start := 1
 	var ids []string
 	var prevFirst json.RawMessage
@@ -376,7 +408,7 @@ func (c *Client) ListIDs(ctx context.Context, resource string, filter string, fn
 			q = "filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20") + "&" + q
 		}
 		// The page is decoded below, which rejects a body that is not JSON: no second scan.
-		resp, err := c.do(ctx, http.MethodGet, c.BaseURL+ensureSlash(resource+"?"+q), nil, nil, "", checkSCIMType)
+		resp, err := c.do(ctx, http.MethodGet, c.BaseURL+ensureSlash(resource+"?"+q), nil, nil, "", checkSCIMType, into)
 		if err != nil {
 			return err
 		}
@@ -402,7 +434,7 @@ func (c *Client) ListIDs(ctx context.Context, resource string, filter string, fn
 			return &ProtocolError{Msg: fmt.Sprintf("GET %s?startIndex=%d answered the previous page again (totalResults %d): the target ignores startIndex, so its resources cannot all be read", resource, start, page.TotalResults)}
 		}
 		if len(page.Resources) > 0 {
-			prevFirst = page.Resources[0]
+			prevFirst = append(prevFirst[:0], page.Resources[0]...) // a copy: the next page may reuse the buffer
 		}
 		for i, r := range page.Resources {
 			if err := fn(ids[i], r); err != nil {

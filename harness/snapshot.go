@@ -87,7 +87,8 @@ func TakeSnapshot(ctx context.Context, c *Client, scope Scope, probes Probes) (*
 	if probes.Link.Attribute != "" {
 		linkAttr = splitAttrPath(probes.Link.Attribute)
 	}
-	err := c.List(ctx, "/Users", "", func(raw json.RawMessage) error {
+	// ListIDs reads every page into one buffer: nothing below keeps raw.
+	err := c.ListIDs(ctx, "/Users", "", func(_ string, raw json.RawMessage) error {
 		var m map[string]any
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return &ProtocolError{Msg: fmt.Sprintf("a user in GET /Users is not a JSON object: %v", err)}
@@ -105,7 +106,7 @@ func TakeSnapshot(ctx context.Context, c *Client, scope Scope, probes Probes) (*
 	if err != nil {
 		return nil, fmt.Errorf("snapshot users: %w", err)
 	}
-	err = c.List(ctx, "/Groups", "", func(raw json.RawMessage) error {
+	err = c.ListIDs(ctx, "/Groups", "", func(_ string, raw json.RawMessage) error {
 		var g struct {
 			ID          string `json:"id"`
 			DisplayName string `json:"displayName"`

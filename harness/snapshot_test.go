@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -136,16 +137,64 @@ func TestRedact(t *testing.T) {
 }
 
 func TestListFailsWhenTargetIgnoresStartIndex(t *testing.T) {
+	for _, pooled := range []bool{false, true} { // List, and ListIDs with its reused page buffer
+		c, mt := newMockClient(t, "")
+		mt.RegisterResponder("GET", "http://target.test/scim/v2/Users", func(*http.Request) (*http.Response, error) {
+			return httpmock.NewStringResponse(200, usersPage(1, 100, 250)), nil // always page 1
+		})
+		var err error
+		if pooled {
+			err = c.ListIDs(context.Background(), "/Users", "", func(string, json.RawMessage) error { return nil })
+		} else {
+			err = c.List(context.Background(), "/Users", "", func(json.RawMessage) error { return nil })
+		}
+		if err == nil || !IsCouldNotRun(err) || !strings.Contains(err.Error(), "ignores startIndex") {
+			t.Fatalf("pooled %v: a target that ignores startIndex must be reported, got %v", pooled, err)
+		}
+		if calls := mt.GetCallCountInfo()["GET http://target.test/scim/v2/Users"]; calls != 2 {
+			t.Fatalf("pooled %v: it is noticed on the second page, after %d requests", pooled, calls)
+		}
+	}
+}
+
+// TestListIDsReusesItsPageBuffer: pages of different lengths read into one buffer still hand on
+// each resource's own bytes and id, and List's resources stay valid after it returns.
+func TestListIDsReusesItsPageBuffer(t *testing.T) {
 	c, mt := newMockClient(t, "")
-	mt.RegisterResponder("GET", "http://target.test/scim/v2/Users", func(*http.Request) (*http.Response, error) {
-		return httpmock.NewStringResponse(200, usersPage(1, 100, 250)), nil // always page 1
+	mt.RegisterResponder("GET", "http://target.test/scim/v2/Users", func(r *http.Request) (*http.Response, error) {
+		start, _ := strconv.Atoi(r.URL.Query().Get("startIndex"))
+		return httpmock.NewStringResponse(200, usersPage(start, 100, 250)), nil // 100, 100, 50
+	})
+	var ids []string
+	err := c.ListIDs(context.Background(), "/Users", "", func(id string, raw json.RawMessage) error {
+		var u struct{ ID string }
+		if err := json.Unmarshal(raw, &u); err != nil || u.ID != id {
+			t.Fatalf("resource %s handed on with id %q: %v", raw, id, err)
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil || len(ids) != 250 || ids[0] != "u1" || ids[249] != "u250" {
+		t.Fatalf("ListIDs: %d ids (%v…), %v", len(ids), ids[:min(3, len(ids))], err)
+	}
+	// Pages of one resource each, as a target may serve fewer than asked: page 2 lies where page 1
+	// lay in the buffer, so a first resource kept without a copy would look served twice.
+	c2, mt2 := newMockClient(t, "")
+	mt2.RegisterResponder("GET", "http://target.test/scim/v2/Users", func(r *http.Request) (*http.Response, error) {
+		start, _ := strconv.Atoi(r.URL.Query().Get("startIndex"))
+		return httpmock.NewStringResponse(200, usersPage(start, 1, 9)), nil
 	})
 	n := 0
-	err := c.List(context.Background(), "/Users", "", func(json.RawMessage) error { n++; return nil })
-	if err == nil || !IsCouldNotRun(err) || !strings.Contains(err.Error(), "ignores startIndex") {
-		t.Fatalf("a target that ignores startIndex must be reported, got %v", err)
+	if err := c2.ListIDs(context.Background(), "/Users", "", func(string, json.RawMessage) error { n++; return nil }); err != nil || n != 9 {
+		t.Fatalf("ListIDs over one-resource pages: %d resources, %v", n, err)
 	}
-	if calls := mt.GetCallCountInfo()["GET http://target.test/scim/v2/Users"]; calls != 2 {
-		t.Fatalf("it is noticed on the second page, after %d requests", calls)
+	var kept []json.RawMessage
+	if err := c.List(context.Background(), "/Users", "", func(raw json.RawMessage) error { kept = append(kept, raw); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for i, raw := range kept {
+		if id, _ := resourceID(raw); id != fmt.Sprintf("u%d", i+1) {
+			t.Fatalf("List's resource %d changed after the next page was read: %s", i+1, raw)
+		}
 	}
 }

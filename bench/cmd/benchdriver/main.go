@@ -61,7 +61,7 @@ func main() {
 	flag.Float64Var(&o.unmanaged, "unmanaged", 0.3, "fraction of unmanaged users")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "the generated force sync's concurrency: (iterations side by side; 0 sequential)")
 	flag.IntVar(&o.overheadUsers, "overhead-users", 100, "users replayed per round of the overhead comparison")
-	flag.IntVar(&o.rounds, "rounds", 41, "pairs of rounds (replay, plain) of the overhead comparison; the median pair ratio is reported")
+	flag.IntVar(&o.rounds, "rounds", 81, "pairs of rounds (replay, plain) of the overhead comparison; the median pair ratio is reported")
 	flag.IntVar(&o.diffUsers, "diff-users", 100000, "users in each in-memory snapshot of the diff figure")
 	flag.IntVar(&o.diffGroups, "diff-groups", 5000, "groups in each in-memory snapshot of the diff figure")
 	flag.StringVar(&o.gateBin, "scimreplay", "bin/scimreplay", "the scimreplay binary whose gate is timed")
@@ -241,6 +241,8 @@ func overheadFigures(ctx context.Context, o options, out io.Writer) error {
 		progress("overhead: %d requests per round, median round replay %s (%.0f µs/request), plain %s (%.0f µs/request)",
 			res.Requests, res.Replay, per(res.Replay), res.Plain, per(res.Plain))
 		figure(out, "replay_overhead_ratio", res.Ratio(), "x")
+		figure(out, "replay_overhead_ratio_p25", res.PairRatioP25, "x")
+		figure(out, "replay_overhead_ratio_p75", res.PairRatioP75, "x")
 		figure(out, "replay_request_us", per(res.Replay), "us")
 		figure(out, "plain_request_us", per(res.Plain), "us")
 		// The client's CPU a request on each side (its goroutines and garbage collection
