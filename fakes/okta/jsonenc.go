@@ -27,7 +27,8 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 		if x == nil {
 			return append(dst, "null"...), nil
 		}
-		keys := make([]string, 0, len(x))
+		var small [16]string // most objects of a body: no allocation for their keys
+		keys := small[:0]
 		for k := range x {
 			keys = append(keys, k)
 		}

@@ -556,7 +556,8 @@ func spliceObject(out, raw []byte, overlays []map[string]any) (_ []byte, ok bool
 			}
 		}
 	}
-	var keys []string // the overlays' keys
+	var small [16]string
+	keys := small[:0] // the overlays' keys
 	for _, om := range overlays {
 		for k := range om {
 			if !slices.Contains(keys, k) {
