@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/scimreplay/scimreplay/fakes/reference"
+	"github.com/scimreplay/scimreplay/internal/gctune"
 )
 
 // Exit codes of every command.
@@ -36,6 +37,9 @@ func register(name, summary string, run func(args []string, stdout, stderr io.Wr
 
 func main() {
 	reference.SelfIsCLI = true
+	if len(os.Args) < 2 || os.Args[1] != "directory" { // the reference directory is a target: Go's defaults
+		gctune.Apply()
+	}
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 
