@@ -63,7 +63,7 @@ func TestDetectionMatrix(t *testing.T) {
 	for _, f := range directory.Faults() {
 		faults = append(faults, f.Name)
 	}
-	rows, table, code := run(t, 8*time.Minute, Options{Faults: faults, Jobs: 2})
+	rows, table, code := run(t, 8*time.Minute, Options{Faults: faults, Jobs: 4})
 	t.Logf("detection matrix:\n%s\n%s", table, Verdict(code))
 	if code != 0 {
 		t.Fatalf("matrix exit %d, want 0 (every fault caught, the clean directory passing)", code)
