@@ -50,22 +50,6 @@ func topLevelMember(b []byte, key string) (val []byte, found, ok bool) {
 	return val, found, true
 }
 
-// JSONMember is one member of a JSON object: its key and its value's bytes.
-type JSONMember struct {
-	Key   string
-	Value json.RawMessage // a slice of the object's bytes
-}
-
-// ObjectMembers lists the members of the JSON object b (valid JSON) in their order, without
-// decoding their values. ok is false when b is not an object or a key holds an escape or a
-// non-ASCII byte (decode b instead).
-func ObjectMembers(b []byte) (members []JSONMember, ok bool) {
-	ok = eachMember(b, func(k, v []byte) {
-		members = append(members, JSONMember{Key: string(k), Value: v})
-	})
-	return members, ok
-}
-
 // EachMember calls fn with the key and value bytes of each member of the JSON object b (valid
 // JSON) in their order, without decoding or copying anything. It reports false (having maybe
 // called fn) when b is not an object or a key holds an escape or a non-ASCII byte: decode b
