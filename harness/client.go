@@ -303,22 +303,29 @@ var scimMediaTypes = map[string]bool{
 // reports EOF with its last bytes, so the connection is still reused.) With into, the body is
 // read into *into, grown as needed and kept there for the next answer.
 func readBody(resp *http.Response, into *[]byte) ([]byte, error) {
+	var b []byte
 	if into != nil {
-		b := (*into)[:0]
-		if n := resp.ContentLength; n > 0 && n <= MaxBody {
-			b = slices.Grow(b, int(n))
-		}
-		w := bytes.NewBuffer(b)
-		_, err := w.ReadFrom(io.LimitReader(resp.Body, MaxBody))
-		*into = w.Bytes()
-		return *into, err
+		b = (*into)[:0]
 	}
+	var err error
 	if n := resp.ContentLength; n > 0 && n <= MaxBody {
-		b := make([]byte, n)
-		k, err := io.ReadFull(resp.Body, b)
-		return b[:k], err
+		if into != nil {
+			b = slices.Grow(b, int(n))[:n]
+		} else {
+			b = make([]byte, n) // exactly: a kept answer holds no spare capacity
+		}
+		var k int
+		k, err = io.ReadFull(resp.Body, b)
+		b = b[:k]
+	} else {
+		w := bytes.NewBuffer(b)
+		_, err = w.ReadFrom(io.LimitReader(resp.Body, MaxBody))
+		b = w.Bytes()
 	}
-	return io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+	if into != nil {
+		*into = b
+	}
+	return b, err
 }
 
 // pageBuffers hold list pages while ListIDs hands on their resources: a snapshot of a large
