@@ -87,7 +87,7 @@ func TestEchoBodyMatchesMergeOfTheDecodedBody(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s with %v: %v", raw, overlays, err)
 		}
-		if !reflect.DeepEqual(deepCopy(overlays), kept) { // a user's profile overlay is shared by the run
+		if !reflect.DeepEqual(deepCopy(overlays), kept) { // callers may share their overlays
 			t.Fatalf("%s: echoBody changed its overlays %v into %v", raw, kept, overlays)
 		}
 		var gotDoc any

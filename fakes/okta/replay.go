@@ -300,7 +300,7 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 			for _, o := range overlays {
 				doc = mergeInto(doc, o)
 			}
-			body, err = appendJSON(nil, doc)
+			body, err = marshalBody(doc)
 		}
 		if err != nil {
 			return fail(err)
@@ -516,7 +516,7 @@ func Merge(base, over any) any {
 // nothing is decoded. (Decoding and re-encoding the whole body was most of the replay engine's
 // own cost per profile push.) An object whose keys this cannot read plainly (an escape or
 // non-ASCII byte in a key, a repeated key, very many members) is decoded instead. The overlays
-// are never changed: a user's profile overlay is shared by every push of the run.
+// are never changed (a caller may share them), so merging copies only the objects it merges.
 func echoBody(raw []byte, overlays []any) ([]byte, error) {
 	maps := make([]map[string]any, 0, len(overlays))
 	for _, o := range overlays {

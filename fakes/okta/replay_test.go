@@ -440,3 +440,17 @@ forceSync:
 		t.Errorf("group members not in the org's order: %s", first)
 	}
 }
+
+// A body that cannot be encoded (YAML's .nan has no JSON form) is a problem of the scenario,
+// placed at its step, and nothing is sent.
+func TestUnencodableBodyIsAScenarioError(t *testing.T) {
+	m := newMock(t)
+	sc := parse(t, "version: 1\nname: n\nsource: s\nforceSync:\n  - {method: POST, path: /Users, body: {x: .nan}}\n")
+	err := replayPhase(t, m, sc, sc.ForceSync, okta.NewRun(sc, "t"))
+	if !okta.IsScenarioError(err) || !strings.Contains(err.Error(), "t.yaml:5:5") || !strings.Contains(err.Error(), "NaN") {
+		t.Fatalf("a NaN body: %v", err)
+	}
+	if len(m.reqs) != 0 {
+		t.Fatalf("%d requests sent for a body that cannot be encoded", len(m.reqs))
+	}
+}
