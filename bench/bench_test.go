@@ -133,14 +133,13 @@ func (s *cannedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(a.body)
 }
 
-// BenchmarkEngineVsPlain replays the generated force sync of a 200-user org against canned
-// answers with the replay engine, and sends the same requests with a plain net/http loop: the
-// difference per request is the engine's own cost.
-func BenchmarkEngineVsPlain(b *testing.B) {
+// recordedForceSync provisions a 200-user org into an in-process directory and records what the
+// directory answers to its force sync, request by request: the requests (URIs relative to the
+// host) and a server that answers them alike.
+func recordedForceSync(b *testing.B) (*okta.Run, *cannedServer, []sentRequest) {
+	b.Helper()
 	live := serveDirectory(b)
 	run := provisioned(b, live, OrgSpec{Users: 200, Groups: 10, Unmanaged: 0.3})
-	sc := run.Scenario
-	// Record what the directory answers to the force sync, request by request.
 	canned := &cannedServer{answers: map[string]cannedAnswer{}}
 	var reqs []sentRequest
 	live.Observe(func(e harness.Exchange) {
@@ -148,10 +147,19 @@ func BenchmarkEngineVsPlain(b *testing.B) {
 		reqs = append(reqs, sentRequest{method: e.Method, url: u.RequestURI(), body: []byte(e.ReqBody)})
 		canned.answers[e.Method+" "+u.RequestURI()] = cannedAnswer{status: e.Status, header: e.RespHeader, body: []byte(e.RespBody)}
 	})
-	if err := (&okta.Replayer{Client: live}).Phase(context.Background(), run, "record", sc.ForceSync); err != nil {
+	defer live.Observe(nil)
+	if err := (&okta.Replayer{Client: live}).Phase(context.Background(), run, "record", run.Scenario.ForceSync); err != nil {
 		b.Fatal(err)
 	}
-	live.Observe(nil)
+	return run, canned, reqs
+}
+
+// BenchmarkEngineVsPlain replays the generated force sync of a 200-user org against canned
+// answers with the replay engine, and sends the same requests with a plain net/http loop: the
+// difference per request is the engine's own cost.
+func BenchmarkEngineVsPlain(b *testing.B) {
+	run, canned, reqs := recordedForceSync(b)
+	sc := run.Scenario
 	srv := httptest.NewServer(canned)
 	b.Cleanup(srv.Close)
 	c := harness.NewClient(srv.URL+"/scim/v2", "bench-token")
@@ -203,21 +211,9 @@ func (t cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // a network: what is left per request is the engine and the harness client, which `make bench`'s
 // replay_overhead_ratio holds to ≤ 1.10 of a plain loop. Profile it to find their hot spots.
 func BenchmarkEngineAlone(b *testing.B) {
-	live := serveDirectory(b)
-	run := provisioned(b, live, OrgSpec{Users: 200, Groups: 10, Unmanaged: 0.3})
+	run, canned, reqs := recordedForceSync(b)
 	sc := run.Scenario
-	canned := &cannedServer{answers: map[string]cannedAnswer{}}
-	requests := 0
-	live.Observe(func(e harness.Exchange) {
-		u, _ := url.Parse(e.URL)
-		canned.answers[e.Method+" "+u.RequestURI()] = cannedAnswer{status: e.Status, header: e.RespHeader, body: []byte(e.RespBody)}
-		requests++
-	})
-	if err := (&okta.Replayer{Client: live}).Phase(context.Background(), run, "record", sc.ForceSync); err != nil {
-		b.Fatal(err)
-	}
-	live.Observe(nil)
-	c := harness.NewClient(live.BaseURL, "bench-token")
+	c := harness.NewClient("http://canned.test/scim/v2", "bench-token")
 	c.HTTP = &http.Client{Transport: cannedTransport{canned}}
 	rp := &okta.Replayer{Client: c}
 	b.ReportAllocs()
@@ -226,5 +222,5 @@ func BenchmarkEngineAlone(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1000/float64(b.N*requests), "us/request")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1000/float64(b.N*len(reqs)), "us/request")
 }
