@@ -39,16 +39,19 @@ func TestReplayOverheadSendsTheSameRequests(t *testing.T) {
 	run := provisioned(t, c, OrgSpec{Users: 10, Groups: 2, Unmanaged: 0.3})
 	sc := run.Scenario
 	before := c.Sent()
-	res, err := ReplayOverhead(context.Background(), c, run, sc.ForceSync, 3)
+	res, err := ReplayOverhead(context.Background(), c, run, sc.ForceSync, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Requests < 2*10+2 || res.Rounds != 3 || res.Replay <= 0 || res.Plain <= 0 {
+	if res.Requests < 2*10+2 || res.Rounds != 5 || res.Replay <= 0 || res.Plain <= 0 {
 		t.Fatalf("result %+v", res)
 	}
-	// The client sent the warm-up and three replay rounds; the plain loop its own requests.
-	if got := c.Sent() - before; got != int64(4*res.Requests) {
-		t.Fatalf("the engine sent %d requests, want 4 rounds of %d", got, res.Requests)
+	if !(0 < res.PairRatioP25 && res.PairRatioP25 <= res.Ratio() && res.Ratio() <= res.PairRatioP75) {
+		t.Fatalf("quartiles %.3f and %.3f do not surround the median pair ratio %.3f", res.PairRatioP25, res.PairRatioP75, res.Ratio())
+	}
+	// The client sent the warm-up and five replay rounds; the plain loop its own requests.
+	if got := c.Sent() - before; got != int64(6*res.Requests) {
+		t.Fatalf("the engine sent %d requests, want 6 rounds of %d", got, res.Requests)
 	}
 }
 
