@@ -281,7 +281,7 @@ func checkSCIMAnswer(method, target string, r *Response, checkBody bool) error {
 				method, path(), r.Status, ct, snippet(r.Body))}
 		}
 	}
-	if checkBody && !ValidJSON(r.Body) {
+	if checkBody && !validJSON(r.Body) {
 		var v any
 		err := json.Unmarshal(r.Body, &v)
 		return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with a body that is not JSON (%v): %s", method, path(), r.Status, err, snippet(r.Body))}
