@@ -23,6 +23,7 @@ func SnapshotPair(users, groups int, changed float64) (before, after *harness.Sn
 		every = max(int(1/changed), 1)
 	}
 	groups = max(groups, 1)
+	yes, no := true, false
 	for i := 0; i < users; i++ {
 		domain := ManagedDomain
 		if i%10 < 3 {
@@ -33,7 +34,7 @@ func SnapshotPair(users, groups int, changed float64) (before, after *harness.Sn
 			ID:           fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i),
 			UserName:     name,
 			ExternalID:   fmt.Sprintf("00u%017d", i),
-			Active:       true,
+			Active:       &yes,
 			PrimaryEmail: name,
 			Emails:       []string{name},
 			Link:         fmt.Sprintf("acct-u%06d", i),
@@ -48,7 +49,7 @@ func SnapshotPair(users, groups int, changed float64) (before, after *harness.Sn
 				u.PrimaryEmail = "moved-" + name
 				u.Emails = []string{u.PrimaryEmail}
 			case 2:
-				u.Active = false
+				u.Active = &no
 			}
 		}
 		after.Users = append(after.Users, u)

@@ -45,10 +45,15 @@ type Client struct {
 	HTTP    *http.Client
 	Header  http.Header   // sent on every request; defaults to OktaHeaders
 	Timeout time.Duration // per request; defaults to DefaultRequestTimeout
+	// MaxRetryAfter caps one wait after a 429 (DefaultMaxRetryAfter when 0); RetryBudget bounds
+	// the client's waits in all (DefaultRetryBudget when 0, no retry when negative).
+	MaxRetryAfter, RetryBudget time.Duration
 
-	mu       sync.Mutex
-	observer func(Exchange)
-	sent     atomic.Int64
+	mu          sync.Mutex
+	observer    func(Exchange)
+	sent        atomic.Int64
+	retries     atomic.Int64
+	retryWaited atomic.Int64 // nanoseconds
 }
 
 // Sent is how many requests the client has sent.
@@ -202,6 +207,98 @@ const (
 // do sends one request and checks a successful answer as check says. With into, the answer's
 // body is read into *into (grown as needed), which the caller reuses.
 func (c *Client) do(ctx context.Context, method, target string, body []byte, header http.Header, step string, check answerCheck, into *[]byte) (*Response, error) {
+	for retries := 0; ; retries++ {
+		out, err := c.attempt(ctx, method, target, body, header, step, check, into)
+		if err != nil || out.Status != http.StatusTooManyRequests {
+			return out, err
+		}
+		// 429: the target asks us to slow down, which is no defect. Wait as it says (up to a
+		// cap), within the client's budget, and send the same request again.
+		wait := retryWait(out.Header.Get("Retry-After"), retries, c.maxRetryAfter())
+		if !c.spendRetry(wait) {
+			return out, &ThrottledError{Method: method, URL: RedactURL(target), Retries: retries, Budget: c.retryBudget()}
+		}
+		c.retries.Add(1)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, &TransportError{Method: method, URL: RedactURL(target), Err: fmt.Errorf("waiting %s to retry after 429: %w", wait, ctx.Err())}
+		case <-t.C:
+		}
+	}
+}
+
+// Retry defaults: how a client treats 429 Too Many Requests.
+const (
+	// DefaultMaxRetryAfter caps one wait, whatever Retry-After asks.
+	DefaultMaxRetryAfter = 30 * time.Second
+	// DefaultRetryBudget bounds the time one client spends waiting to retry, in all.
+	DefaultRetryBudget = 2 * time.Minute
+)
+
+func (c *Client) maxRetryAfter() time.Duration {
+	if c.MaxRetryAfter > 0 {
+		return c.MaxRetryAfter
+	}
+	return DefaultMaxRetryAfter
+}
+
+func (c *Client) retryBudget() time.Duration {
+	if c.RetryBudget != 0 {
+		return max(c.RetryBudget, 0)
+	}
+	return DefaultRetryBudget
+}
+
+// spendRetry takes wait from the budget, or reports that the budget cannot pay for it.
+func (c *Client) spendRetry(wait time.Duration) bool {
+	budget := c.retryBudget()
+	for {
+		spent := c.retryWaited.Load()
+		if time.Duration(spent)+wait > budget {
+			return false
+		}
+		if c.retryWaited.CompareAndSwap(spent, spent+int64(wait)) {
+			return true
+		}
+	}
+}
+
+// Retries is how many requests the client sent again after a 429, and RetryWaited how long it
+// waited to, in all.
+func (c *Client) Retries() int64             { return c.retries.Load() }
+func (c *Client) RetryWaited() time.Duration { return time.Duration(c.retryWaited.Load()) }
+
+// retryWait is the wait a Retry-After header asks for (seconds, or an HTTP date), capped; with
+// none that can be read, 1s doubling with each retry of the same request, capped.
+func retryWait(h string, retries int, limit time.Duration) time.Duration {
+	h = strings.TrimSpace(h)
+	wait := time.Second << min(retries, 6)
+	if n, err := strconv.Atoi(h); err == nil && n >= 0 {
+		wait = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		wait = max(time.Until(t), 0)
+	}
+	return min(wait, limit)
+}
+
+// ThrottledError means the target kept answering 429 beyond the client's retry budget: the run
+// could not be done (the target's rate limit is below what a force sync sends).
+type ThrottledError struct {
+	Method, URL string
+	Retries     int
+	Budget      time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%s %s answered 429 Too Many Requests again after %d retries: the retry budget of %s of waiting is spent (raise the target's rate limit for the gate, or gate fewer scenarios at a time)",
+		e.Method, e.URL, e.Retries, e.Budget)
+}
+
+// attempt sends one request and checks a successful answer as check says. With into, the
+// answer's body is read into *into (grown as needed), which the caller reuses.
+func (c *Client) attempt(ctx context.Context, method, target string, body []byte, header http.Header, step string, check answerCheck, into *[]byte) (*Response, error) {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
@@ -448,8 +545,15 @@ func (c *Client) list(ctx context.Context, resource string, filter string, into 
 				return err
 			}
 		}
+		if len(page.Resources) == 0 {
+			if start <= page.TotalResults {
+				// Stopping here would snapshot part of the target and call it the whole.
+				return &ProtocolError{Msg: fmt.Sprintf("GET %s?startIndex=%d answered an empty page though totalResults is %d: the listing ended early, so its resources cannot all be read", resource, start, page.TotalResults)}
+			}
+			return nil
+		}
 		start += len(page.Resources)
-		if len(page.Resources) == 0 || start > page.TotalResults {
+		if start > page.TotalResults {
 			return nil
 		}
 	}

@@ -5,13 +5,14 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Change says, in words, what moved for one user or group.
 type Change struct {
 	Kind    string   `json:"kind"`    // "user" or "group"
 	Subject string   `json:"subject"` // the userName or the group's displayName
-	Class   string   `json:"class"`   // "unmanaged", "managed" or "" for groups
+	Class   string   `json:"class"`   // "unmanaged", "managed" or "" (groups, or no verified domains known)
 	Details []string `json:"details"` // "link acct-7 → none", "groups {jira-users} → {}"
 }
 
@@ -33,12 +34,18 @@ type Diff struct {
 	Changes []Change `json:"changes"`
 	// NewAudit holds audit lines matching the unlink pattern that appeared during the sync.
 	NewAudit []string `json:"newAudit,omitempty"`
+	// SeenAfter is when the change was first seen, counted from the last request of the
+	// scenario, when it was seen by a re-read inside the settle window (0: at the first read).
+	SeenAfter time.Duration `json:"seenAfter,omitempty"`
+	// Settle is the settle window the after-state was held to (0: none).
+	Settle time.Duration `json:"settle,omitempty"`
 }
 
 // Empty reports whether nothing moved.
 func (d Diff) Empty() bool { return len(d.Changes) == 0 && len(d.NewAudit) == 0 }
 
-// String is the diff as a reader wants it: one line per user or group, then the audit lines.
+// String is the diff as a reader wants it: one line per user or group, then the audit lines,
+// then when a change was seen if a re-read in the settle window saw it.
 func (d Diff) String() string {
 	var b strings.Builder
 	for _, c := range d.Changes {
@@ -50,123 +57,326 @@ func (d Diff) String() string {
 		b.WriteString(a)
 		b.WriteByte('\n')
 	}
+	if d.SeenAfter > 0 && !d.Empty() {
+		fmt.Fprintf(&b, "(seen %s after the last request, within the settle window of %s: the target changed this in the background)\n",
+			d.SeenAfter.Round(10*time.Millisecond), d.Settle)
+	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// Classifier tells managed users (true) from unmanaged ones by email.
+// Classifier tells managed users (true) from unmanaged ones by email. A nil Classifier means
+// the target's verified domains are unknown: no user is called managed or unmanaged.
 type Classifier func(email string) bool
 
-// Compare reports what changed between two snapshots of the same scope. Users are matched by
-// userName (case-insensitively), groups by displayName; ids, member multisets, links and the
-// normalised identity attributes are compared by meaning, never as bytes.
+// Check is one invariant Compare judges.
+type Check string
+
+// The checks of Compare. Each is load-bearing: the detection matrix proves, for every check,
+// that some fault of the reference directory goes unseen without it.
+const (
+	// CheckIdentity: no user or group appears or disappears; each keeps its id; a user keeps
+	// its userName and a group its displayName (both compared case-insensitively).
+	CheckIdentity Check = "identity"
+	// CheckExternalID: each user keeps its externalId.
+	CheckExternalID Check = "externalId"
+	// CheckActive: each user keeps its active flag, where the target returns one.
+	CheckActive Check = "active"
+	// CheckEmails: each user keeps its emails (values, lower-cased, as a multiset) and the
+	// primary email where the target flags one.
+	CheckEmails Check = "emails"
+	// CheckLink: each user keeps its linked account, where a link probe reads it.
+	CheckLink Check = "link"
+	// CheckMembership: each group keeps its member multiset (a duplicate member is a change).
+	CheckMembership Check = "membership"
+	// CheckAudit: no unlink line appears in the audit log, where an audit probe reads it.
+	CheckAudit Check = "audit"
+)
+
+// Checks lists every check of Compare.
+func Checks() []Check {
+	return []Check{CheckIdentity, CheckExternalID, CheckActive, CheckEmails, CheckLink, CheckMembership, CheckAudit}
+}
+
+// CompareOptions tune Compare.
+type CompareOptions struct {
+	// Managed classes users as managed or unmanaged; nil when the verified domains are unknown.
+	Managed Classifier
+	// Skip leaves checks out. Only the harness's own tests do that, to show each check is
+	// load-bearing; a gate judges every check.
+	Skip []Check
+}
+
+// Compare reports what changed between two snapshots of the same scope, every check on.
 func Compare(before, after *Snapshot, managed Classifier) Diff {
+	return CompareWith(before, after, CompareOptions{Managed: managed})
+}
+
+// CompareWith reports what changed between two snapshots of the same scope. Users and groups
+// are paired by id; a user (or group) whose id is gone is paired with the one new user of the
+// same userName (or group of the same displayName, case-insensitively), so a reissued id reads
+// as "id A → B". Member multisets, links and the normalised identity attributes are compared by
+// meaning, never as bytes, and only where both snapshots could see them: links where both were
+// probed, the audit log where both read it, a primary email where the target flagged one.
+func CompareWith(before, after *Snapshot, o CompareOptions) Diff {
+	c := comparer{o: o, before: before, after: after}
+	for _, k := range o.Skip {
+		c.skip |= checkBit(k)
+	}
+	c.links = before.LinkProbed && after.LinkProbed && c.on(CheckLink)
+	users := pairUsers(before.Users, after.Users)
+	groups := pairGroups(before.Groups, after.Groups)
+	c.userMap = map[string]string{}
+	for _, p := range users {
+		if p.b != nil && p.a != nil && p.b.ID != p.a.ID {
+			c.userMap[p.b.ID] = p.a.ID
+		}
+	}
 	var d Diff
-	bu, au := indexUsers(before), indexUsers(after)
-	bg, ag := groupsOfSuspects(before, after, bu, au)
-
-	keys := unionKeys(bu, au)
-	var users []Change
-	for _, k := range keys {
-		bs, as := bu[k], au[k]
-		c := Change{Kind: "user", Subject: k, Class: classOf(k, bs, as, managed)}
-		switch {
-		case len(bs) == 0:
-			c.Details = append(c.Details, fmt.Sprintf("appeared (id %s)", idsOf(as)))
-		case len(as) == 0:
-			c.Details = append(c.Details, fmt.Sprintf("disappeared (id %s)", idsOf(bs)))
-		case len(as) > len(bs):
-			c.Details = append(c.Details, fmt.Sprintf("duplicated: %d users with this userName (ids %s)", len(as), idsOf(as)))
-		case len(as) < len(bs):
-			c.Details = append(c.Details, fmt.Sprintf("%d users with this userName → %d (ids %s → %s)", len(bs), len(as), idsOf(bs), idsOf(as)))
-		}
-		if len(bs) > 0 && len(as) > 0 {
-			c.Details = append(c.Details, userDetails(bs[0], as[0], before.LinkProbed && after.LinkProbed)...)
-			if g1, g2 := bg[bs[0].ID], ag[as[0].ID]; !sameMultiset(g1, g2) {
-				c.Details = append(c.Details, fmt.Sprintf("groups %s → %s", fmtSet(g1), fmtSet(g2)))
-			}
-		}
-		if len(c.Details) > 0 {
-			users = append(users, c)
-		}
+	groupChanges, suspects := c.groups(groups)
+	bg, ag := c.userGroups(groups, suspects)
+	d.Changes = append(c.users(users, bg, ag), groupChanges...)
+	if c.on(CheckAudit) && before.AuditProbed && after.AuditProbed {
+		d.NewAudit = newLines(before.Audit, after.Audit)
 	}
-	sort.SliceStable(users, func(i, j int) bool {
-		ri, rj := classRank(users[i].Class), classRank(users[j].Class)
-		if ri != rj {
-			return ri < rj
-		}
-		return users[i].Subject < users[j].Subject
-	})
-	d.Changes = append(d.Changes, users...)
-
-	bgi, agi := indexGroups(before), indexGroups(after)
-	var bname, aname map[string]string // user id → userName, built when a group's members moved
-	for _, k := range unionKeys(bgi, agi) {
-		bs, as := bgi[k], agi[k]
-		c := Change{Kind: "group", Subject: k}
-		switch {
-		case len(bs) == 0:
-			c.Details = append(c.Details, fmt.Sprintf("appeared (id %s)", groupIDs(as)))
-		case len(as) == 0:
-			c.Details = append(c.Details, fmt.Sprintf("disappeared (id %s)", groupIDs(bs)))
-		default:
-			if len(as) != len(bs) {
-				c.Details = append(c.Details, fmt.Sprintf("%d groups with this name → %d", len(bs), len(as)))
-			}
-			b, a := bs[0], as[0]
-			if b.ID != a.ID {
-				c.Details = append(c.Details, fmt.Sprintf("id %s → %s", b.ID, a.ID))
-			}
-			if !sameMultiset(b.Members, a.Members) {
-				if bname == nil {
-					bname, aname = userNames(before), userNames(after)
-				}
-				c.Details = append(c.Details, fmt.Sprintf("members %s → %s",
-					fmtSet(names(b.Members, bname)), fmtSet(names(a.Members, aname))))
-			}
-		}
-		if len(c.Details) > 0 {
-			d.Changes = append(d.Changes, c)
-		}
-	}
-	d.NewAudit = newLines(before.Audit, after.Audit)
 	return d
 }
 
-func userDetails(b, a UserState, links bool) []string {
-	var out []string
-	if b.ID != a.ID {
-		out = append(out, fmt.Sprintf("id %s → %s", b.ID, a.ID))
+type checkSet uint16
+
+func checkBit(k Check) checkSet {
+	for i, c := range Checks() {
+		if c == k {
+			return 1 << i
+		}
 	}
-	if b.ExternalID != a.ExternalID {
+	return 0
+}
+
+type comparer struct {
+	o             CompareOptions
+	skip          checkSet
+	before, after *Snapshot
+	links         bool
+	userMap       map[string]string           // before user id → after user id, where a pair's id changed
+	groupMap      map[*GroupState]*GroupState // before group → the group it is paired with after (nil: gone)
+}
+
+func (c *comparer) on(k Check) bool { return c.skip&checkBit(k) == 0 }
+
+// userPair is a user before and after; one side is nil when it appeared or disappeared.
+type userPair struct{ b, a *UserState }
+
+// pairUsers pairs by id, then the users left over by userName where exactly one is left on
+// each side. Pairs come sorted by userName (lower-cased), then id.
+func pairUsers(before, after []UserState) []userPair {
+	return pairBy(before, after, func(u *UserState) string { return u.ID }, (*UserState).Key,
+		func(b, a *UserState) userPair { return userPair{b, a} })
+}
+
+type groupPair struct{ b, a *GroupState }
+
+func pairGroups(before, after []GroupState) []groupPair {
+	return pairBy(before, after, func(g *GroupState) string { return g.ID }, (*GroupState).Key,
+		func(b, a *GroupState) groupPair { return groupPair{b, a} })
+}
+
+// pairBy pairs the elements of two snapshots by id, then those left over by key where exactly
+// one is left on each side; the rest stay alone. The result is sorted by key.
+func pairBy[T any, P any](before, after []T, id, key func(*T) string, mk func(b, a *T) P) []P {
+	type keyed struct {
+		key, id string
+		p       P
+	}
+	byID := make(map[string]int, len(after))
+	for j := range after {
+		if _, dup := byID[id(&after[j])]; !dup {
+			byID[id(&after[j])] = j
+		}
+	}
+	used := make([]bool, len(after))
+	out := make([]keyed, 0, len(before)+4)
+	var leftB []*T
+	for i := range before {
+		b := &before[i]
+		if j, ok := byID[id(b)]; ok && !used[j] {
+			used[j] = true
+			out = append(out, keyed{key(b), id(b), mk(b, &after[j])})
+			continue
+		}
+		leftB = append(leftB, b)
+	}
+	var leftA []*T
+	for j := range after {
+		if !used[j] {
+			leftA = append(leftA, &after[j])
+		}
+	}
+	if len(leftB)+len(leftA) > 0 {
+		nb, na := map[string]int{}, map[string]int{}
+		for _, b := range leftB {
+			nb[key(b)]++
+		}
+		for _, a := range leftA {
+			na[key(a)]++
+		}
+		lone := map[string]*T{} // the one after-element left of a key, if one before-element is too
+		for _, a := range leftA {
+			if k := key(a); na[k] == 1 && nb[k] == 1 {
+				lone[k] = a
+			}
+		}
+		for _, b := range leftB {
+			if a, ok := lone[key(b)]; ok {
+				out = append(out, keyed{key(b), id(b), mk(b, a)})
+				delete(lone, key(b))
+				continue
+			}
+			out = append(out, keyed{key(b), id(b), mk(b, nil)})
+		}
+		for _, a := range leftA {
+			k := key(a)
+			if na[k] == 1 && nb[k] == 1 {
+				continue // paired above
+			}
+			out = append(out, keyed{k, id(a), mk(nil, a)})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].key != out[j].key {
+			return out[i].key < out[j].key
+		}
+		return out[i].id < out[j].id
+	})
+	ps := make([]P, len(out))
+	for i, k := range out {
+		ps[i] = k.p
+	}
+	return ps
+}
+
+// users words the changes of every user, unmanaged users first.
+func (c *comparer) users(pairs []userPair, bg, ag map[string][]*GroupState) []Change {
+	var out []Change
+	for start := 0; start < len(pairs); {
+		end := start + 1
+		key := pairKey(pairs[start])
+		for end < len(pairs) && pairKey(pairs[end]) == key {
+			end++
+		}
+		same := pairs[start:end]
+		start = end
+
+		ch := Change{Kind: "user", Subject: key, Class: c.classOf(same)}
+		var bIDs, aIDs []string
+		for _, p := range same {
+			if p.b != nil {
+				bIDs = append(bIDs, p.b.ID)
+			}
+			if p.a != nil {
+				aIDs = append(aIDs, p.a.ID)
+			}
+		}
+		if c.on(CheckIdentity) {
+			switch {
+			case len(bIDs) == 0:
+				ch.Details = append(ch.Details, fmt.Sprintf("appeared (id %s)", strings.Join(aIDs, ", ")))
+			case len(aIDs) == 0:
+				ch.Details = append(ch.Details, fmt.Sprintf("disappeared (id %s)", strings.Join(bIDs, ", ")))
+			case len(aIDs) > len(bIDs):
+				ch.Details = append(ch.Details, fmt.Sprintf("duplicated: %d users with this userName (ids %s)", len(aIDs), strings.Join(aIDs, ", ")))
+			case len(aIDs) < len(bIDs):
+				ch.Details = append(ch.Details, fmt.Sprintf("%d users with this userName → %d (ids %s → %s)", len(bIDs), len(aIDs), strings.Join(bIDs, ", "), strings.Join(aIDs, ", ")))
+			}
+		}
+		full := 0
+		for _, p := range same {
+			if p.b != nil && p.a != nil {
+				full++
+			}
+		}
+		for _, p := range same {
+			if p.b == nil || p.a == nil {
+				continue
+			}
+			details := c.userDetails(p.b, p.a)
+			if c.on(CheckMembership) {
+				if g1, g2 := bg[p.b.ID], ag[p.a.ID]; !c.sameGroups(g1, g2) {
+					details = append(details, fmt.Sprintf("groups %s → %s", fmtSet(groupNames(g1)), fmtSet(groupNames(g2))))
+				}
+			}
+			if full > 1 && len(details) > 0 {
+				details[0] = "id " + p.b.ID + ": " + details[0] // two users of one userName, each by its id
+			}
+			ch.Details = append(ch.Details, details...)
+		}
+		if len(ch.Details) > 0 {
+			out = append(out, ch)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return classRank(out[i].Class) < classRank(out[j].Class) })
+	return out
+}
+
+func pairKey(p userPair) string {
+	if p.b != nil {
+		return p.b.Key()
+	}
+	return p.a.Key()
+}
+
+func (c *comparer) userDetails(b, a *UserState) []string {
+	var out []string
+	if c.on(CheckIdentity) {
+		if b.ID != a.ID {
+			out = append(out, fmt.Sprintf("id %s → %s", b.ID, a.ID))
+		}
+		if b.Key() != a.Key() {
+			out = append(out, fmt.Sprintf("userName %s → %s", b.UserName, a.UserName))
+		}
+	}
+	if c.on(CheckExternalID) && b.ExternalID != a.ExternalID {
 		out = append(out, fmt.Sprintf("externalId %s → %s", none(b.ExternalID), none(a.ExternalID)))
 	}
-	if b.Active != a.Active {
-		out = append(out, fmt.Sprintf("active %t → %t", b.Active, a.Active))
+	if c.on(CheckActive) && b.Active != nil && (a.Active == nil || *a.Active != *b.Active) {
+		after := "not returned"
+		if a.Active != nil {
+			after = fmt.Sprint(*a.Active)
+		}
+		out = append(out, fmt.Sprintf("active %t → %s", *b.Active, after))
 	}
-	if b.PrimaryEmail != a.PrimaryEmail {
-		out = append(out, fmt.Sprintf("primary email %s → %s", none(b.PrimaryEmail), none(a.PrimaryEmail)))
+	if c.on(CheckEmails) {
+		// A primary is judged only where the target flagged one before: a primary the harness
+		// worked out itself (say, "the first email") would be a value it derived, not read.
+		if b.PrimaryEmail != "" && b.PrimaryEmail != a.PrimaryEmail {
+			out = append(out, fmt.Sprintf("primary email %s → %s", b.PrimaryEmail, none(a.PrimaryEmail)))
+		}
+		if !sameMultiset(b.Emails, a.Emails) {
+			out = append(out, fmt.Sprintf("emails %s → %s", fmtSet(b.Emails), fmtSet(a.Emails)))
+		}
 	}
-	if !sameMultiset(b.Emails, a.Emails) {
-		out = append(out, fmt.Sprintf("emails %s → %s", fmtSet(b.Emails), fmtSet(a.Emails)))
-	}
-	if links && b.Link != a.Link {
+	if c.links && b.Link != a.Link {
 		out = append(out, fmt.Sprintf("link %s → %s", none(b.Link), none(a.Link)))
 	}
 	return out
 }
 
-func classOf(key string, bs, as []UserState, managed Classifier) string {
-	if managed == nil {
+// classOf names a user managed or unmanaged by its primary email (the flagged one, else its
+// userName); "" when the verified domains are unknown.
+func (c *comparer) classOf(pairs []userPair) string {
+	if c.o.Managed == nil {
 		return ""
 	}
-	email := key
-	switch {
-	case len(bs) > 0 && bs[0].PrimaryEmail != "":
-		email = bs[0].PrimaryEmail
-	case len(as) > 0 && as[0].PrimaryEmail != "":
-		email = as[0].PrimaryEmail
+	email := pairKey(pairs[0])
+	for _, p := range pairs {
+		if p.b != nil && p.b.PrimaryEmail != "" {
+			email = p.b.PrimaryEmail
+			break
+		}
+		if p.a != nil && p.a.PrimaryEmail != "" {
+			email = p.a.PrimaryEmail
+		}
 	}
-	if managed(email) {
+	if c.o.Managed(email) {
 		return "managed"
 	}
 	return "unmanaged"
@@ -182,79 +392,176 @@ func classRank(c string) int {
 	return 2
 }
 
-func indexUsers(s *Snapshot) map[string][]UserState {
-	m := make(map[string][]UserState, len(s.Users))
-	for _, u := range s.Users {
-		m[u.Key()] = append(m[u.Key()], u)
+// groups words the changes of every group, and returns the ids (before and after) of the users
+// whose groups may have moved: the members of groups whose member multiset changed, appeared or
+// disappeared. Only those users' groups are indexed: in a large org where little moved, indexing
+// every membership would cost more than the rest of the diff.
+func (c *comparer) groups(pairs []groupPair) ([]Change, map[string]bool) {
+	var out []Change
+	suspects := map[string]bool{}
+	suspect := func(ids []string) {
+		for _, id := range ids {
+			suspects[id] = true
+		}
 	}
-	return m
+	var bname, aname map[string]string // user id → userName, built when a group's members moved
+	for start := 0; start < len(pairs); {
+		end := start + 1
+		key := groupPairKey(pairs[start])
+		for end < len(pairs) && groupPairKey(pairs[end]) == key {
+			end++
+		}
+		same := pairs[start:end]
+		start = end
+
+		subject := key
+		var bIDs, aIDs []string
+		for _, p := range same {
+			if p.b != nil {
+				bIDs, subject = append(bIDs, p.b.ID), p.b.DisplayName
+			}
+			if p.a != nil {
+				aIDs = append(aIDs, p.a.ID)
+				if p.b == nil {
+					subject = p.a.DisplayName
+				}
+			}
+		}
+		ch := Change{Kind: "group", Subject: subject}
+		if c.on(CheckIdentity) {
+			switch {
+			case len(bIDs) == 0:
+				ch.Details = append(ch.Details, fmt.Sprintf("appeared (id %s)", strings.Join(aIDs, ", ")))
+			case len(aIDs) == 0:
+				ch.Details = append(ch.Details, fmt.Sprintf("disappeared (id %s)", strings.Join(bIDs, ", ")))
+			case len(aIDs) != len(bIDs):
+				ch.Details = append(ch.Details, fmt.Sprintf("%d groups with this name → %d", len(bIDs), len(aIDs)))
+			}
+		}
+		for _, p := range same {
+			switch {
+			case p.b == nil:
+				suspect(p.a.Members)
+				continue
+			case p.a == nil:
+				suspect(p.b.Members)
+				continue
+			}
+			if c.on(CheckIdentity) {
+				if p.b.ID != p.a.ID {
+					ch.Details = append(ch.Details, fmt.Sprintf("id %s → %s", p.b.ID, p.a.ID))
+				}
+				if p.b.Key() != p.a.Key() {
+					ch.Details = append(ch.Details, fmt.Sprintf("displayName %s → %s", p.b.DisplayName, p.a.DisplayName))
+				}
+			}
+			if c.sameMembers(p.b.Members, p.a.Members) {
+				continue
+			}
+			suspect(p.b.Members)
+			suspect(p.a.Members)
+			if c.on(CheckMembership) {
+				if bname == nil {
+					bname, aname = userNames(c.before), userNames(c.after)
+				}
+				ch.Details = append(ch.Details, fmt.Sprintf("members %s → %s",
+					fmtSet(names(p.b.Members, bname)), fmtSet(names(p.a.Members, aname))))
+			}
+		}
+		if len(ch.Details) > 0 {
+			out = append(out, ch)
+		}
+	}
+	return out, suspects
 }
 
-func indexGroups(s *Snapshot) map[string][]GroupState {
-	m := make(map[string][]GroupState, len(s.Groups))
-	for _, g := range s.Groups {
-		m[g.DisplayName] = append(m[g.DisplayName], g)
+func groupPairKey(p groupPair) string {
+	if p.b != nil {
+		return p.b.Key()
 	}
-	return m
+	return p.a.Key()
 }
 
-// groupsOfSuspects returns, for each snapshot, the display names of the groups holding each user
-// whose groups may have moved. A user keeps its groups when its id is unchanged and no group
-// named like one of its groups changed its member multiset (groups of one name taken together),
-// so only the members of changed groups and users with a new id are indexed: in a large org
-// where little moved, indexing every membership would cost more than the rest of the diff.
-func groupsOfSuspects(before, after *Snapshot, bu, au map[string][]UserState) (bg, ag map[string][]string) {
-	bmem, amem := membersByName(before), membersByName(after)
-	suspects := map[string]bool{} // user ids, indexed in both snapshots
-	for name, bm := range bmem {
-		if am, ok := amem[name]; !ok || !sameMultiset(bm, am) {
-			for _, id := range bm {
-				suspects[id] = true
+// sameMembers compares a group's members before (carried over to the after ids of users whose id
+// changed) and after, as multisets.
+func (c *comparer) sameMembers(before, after []string) bool {
+	if len(c.userMap) == 0 {
+		return sameMultiset(before, after)
+	}
+	mapped := make([]string, len(before))
+	for i, id := range before {
+		if to, ok := c.userMap[id]; ok {
+			id = to
+		}
+		mapped[i] = id
+	}
+	return sameMultiset(mapped, after)
+}
+
+// userGroups maps each suspect user id to the groups holding it, in each snapshot.
+func (c *comparer) userGroups(pairs []groupPair, suspects map[string]bool) (bg, ag map[string][]*GroupState) {
+	bg, ag = map[string][]*GroupState{}, map[string][]*GroupState{}
+	if len(suspects) == 0 {
+		return bg, ag
+	}
+	for b, a := range c.userMap { // a suspect is one person under both of its ids
+		if suspects[b] || suspects[a] {
+			suspects[b], suspects[a] = true, true
+		}
+	}
+	for _, p := range pairs {
+		for _, side := range []struct {
+			g *GroupState
+			m map[string][]*GroupState
+		}{{p.b, bg}, {p.a, ag}} {
+			if side.g == nil {
+				continue
+			}
+			for _, id := range side.g.Members {
+				if suspects[id] {
+					side.m[id] = append(side.m[id], side.g)
+				}
 			}
 		}
 	}
-	for name, am := range amem {
-		if bm, ok := bmem[name]; !ok || !sameMultiset(bm, am) {
-			for _, id := range am {
-				suspects[id] = true
-			}
+	c.groupMap = map[*GroupState]*GroupState{}
+	for _, p := range pairs {
+		if p.b != nil {
+			c.groupMap[p.b] = p.a // nil when the group disappeared
 		}
 	}
-	for k, bs := range bu {
-		if as := au[k]; len(bs) > 0 && len(as) > 0 && bs[0].ID != as[0].ID {
-			suspects[bs[0].ID], suspects[as[0].ID] = true, true
-		}
-	}
-	return groupsByUser(before, suspects), groupsByUser(after, suspects)
+	return bg, ag
 }
 
-// membersByName is every group's members, the members of groups sharing a name together.
-func membersByName(s *Snapshot) map[string][]string {
-	m := make(map[string][]string, len(s.Groups))
-	for _, g := range s.Groups {
-		if prev, ok := m[g.DisplayName]; ok {
-			m[g.DisplayName] = append(slices.Clip(prev), g.Members...)
-		} else {
-			m[g.DisplayName] = g.Members
+// sameGroups compares a user's groups before (as the groups they were paired with after) and
+// after, as multisets: a group that disappeared counts as a group the user left.
+func (c *comparer) sameGroups(before, after []*GroupState) bool {
+	if len(before) != len(after) {
+		return false
+	}
+	count := make(map[*GroupState]int, len(before))
+	for _, g := range before {
+		to := c.groupMap[g]
+		if to == nil {
+			return false
+		}
+		count[to]++
+	}
+	for _, g := range after {
+		count[g]--
+		if count[g] < 0 {
+			return false
 		}
 	}
-	return m
+	return true
 }
 
-// groupsByUser maps each user id in only to the display names of the groups holding it.
-func groupsByUser(s *Snapshot, only map[string]bool) map[string][]string {
-	m := make(map[string][]string, len(only))
-	if len(only) == 0 {
-		return m
+func groupNames(gs []*GroupState) []string {
+	out := make([]string, len(gs))
+	for i, g := range gs {
+		out[i] = g.DisplayName
 	}
-	for _, g := range s.Groups {
-		for _, id := range g.Members {
-			if only[id] {
-				m[id] = append(m[id], g.DisplayName)
-			}
-		}
-	}
-	return m
+	return out
 }
 
 func userNames(s *Snapshot) map[string]string {
@@ -275,36 +582,6 @@ func names(ids []string, byID map[string]string) []string {
 		}
 	}
 	return out
-}
-
-func unionKeys[V any](a, b map[string]V) []string {
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func idsOf(us []UserState) string {
-	ids := make([]string, len(us))
-	for i, u := range us {
-		ids[i] = u.ID
-	}
-	return strings.Join(ids, ", ")
-}
-
-func groupIDs(gs []GroupState) string {
-	ids := make([]string, len(gs))
-	for i, g := range gs {
-		ids[i] = g.ID
-	}
-	return strings.Join(ids, ", ")
 }
 
 func none(s string) string {

@@ -23,32 +23,57 @@ func TestCompareUserGroupsMatchesFullIndex(t *testing.T) {
 				}
 			}
 		}
-		want := map[string]string{}
-		bg, ag := fullGroupsByUser(before), fullGroupsByUser(after)
-		bu, au := indexUsers(before), indexUsers(after)
-		for k, bs := range bu {
-			as := au[k]
-			if len(as) == 0 {
-				continue
-			}
-			if g1, g2 := bg[bs[0].ID], ag[as[0].ID]; !sameMultiset(g1, g2) {
-				want[k] = fmt.Sprintf("groups %s → %s", fmtSet(g1), fmtSet(g2))
-			}
-		}
+		want := fullUserGroups(before, after)
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("case %d: groups details\n got %v\nwant %v\nbefore %+v\nafter  %+v", i, got, want, before, after)
 		}
 	}
 }
 
-func fullGroupsByUser(s *Snapshot) map[string][]string {
-	m := map[string][]string{}
-	for _, g := range s.Groups {
-		for _, id := range g.Members {
-			m[id] = append(m[id], g.DisplayName)
+// fullUserGroups is the per-user "groups" detail worked out by indexing every membership of both
+// snapshots: each user's groups before, carried over to the groups they are paired with after,
+// against its groups after.
+func fullUserGroups(before, after *Snapshot) map[string]string {
+	gpairs := pairGroups(before.Groups, after.Groups)
+	to := map[*GroupState]*GroupState{}
+	for _, p := range gpairs {
+		if p.b != nil {
+			to[p.b] = p.a
 		}
 	}
-	return m
+	of := func(s *Snapshot, id string) []*GroupState {
+		var out []*GroupState
+		for i := range s.Groups {
+			for _, m := range s.Groups[i].Members {
+				if m == id {
+					out = append(out, &s.Groups[i])
+				}
+			}
+		}
+		return out
+	}
+	want := map[string]string{}
+	for _, p := range pairUsers(before.Users, after.Users) {
+		if p.b == nil || p.a == nil {
+			continue
+		}
+		g1, g2 := of(before, p.b.ID), of(after, p.a.ID)
+		var m1, m2 []string
+		for _, g := range g1 {
+			if a := to[g]; a != nil {
+				m1 = append(m1, a.ID)
+			} else {
+				m1 = append(m1, "gone:"+g.ID)
+			}
+		}
+		for _, g := range g2 {
+			m2 = append(m2, g.ID)
+		}
+		if !sameMultiset(m1, m2) {
+			want[p.b.Key()] = fmt.Sprintf("groups %s → %s", fmtSet(groupNames(g1)), fmtSet(groupNames(g2)))
+		}
+	}
+	return want
 }
 
 func randomPair(rng *rand.Rand) (before, after *Snapshot) {

@@ -5,15 +5,18 @@ import (
 	"testing"
 )
 
+func ptr(b bool) *bool { return &b }
+func yes() *bool       { return ptr(true) }
+
 func acme(email string) bool { return strings.HasSuffix(strings.ToLower(email), "@acme.example") }
 
 func snap(users []UserState, groups []GroupState, audit ...string) *Snapshot {
-	return &Snapshot{Users: users, Groups: groups, Audit: audit, LinkProbed: true}
+	return &Snapshot{Users: users, Groups: groups, Audit: audit, LinkProbed: true, AuditProbed: true}
 }
 
 func TestCompareNamesUnmanagedUserInWords(t *testing.T) {
-	alice := UserState{ID: "u1", UserName: "alice@acme.example", Active: true, PrimaryEmail: "alice@acme.example", Emails: []string{"alice@acme.example"}, Link: "acct-alice"}
-	bob := UserState{ID: "u2", UserName: "bob@partner.example", Active: true, PrimaryEmail: "bob@partner.example", Emails: []string{"bob@partner.example"}, Link: "acct-bob"}
+	alice := UserState{ID: "u1", UserName: "alice@acme.example", Active: yes(), PrimaryEmail: "alice@acme.example", Emails: []string{"alice@acme.example"}, Link: "acct-alice"}
+	bob := UserState{ID: "u2", UserName: "bob@partner.example", Active: yes(), PrimaryEmail: "bob@partner.example", Emails: []string{"bob@partner.example"}, Link: "acct-bob"}
 	groups := []GroupState{
 		{ID: "g1", DisplayName: "jira-users", Members: []string{"u1", "u2"}},
 		{ID: "g2", DisplayName: "confluence-users", Members: []string{"u2"}},
@@ -46,7 +49,7 @@ func TestCompareNamesUnmanagedUserInWords(t *testing.T) {
 }
 
 func TestCompareIgnoresCaseOrderAndKeepsMultiplicity(t *testing.T) {
-	u := UserState{ID: "u1", UserName: "Bob@Partner.example", Active: true, PrimaryEmail: "bob@partner.example", Emails: []string{"b@x.example", "bob@partner.example"}}
+	u := UserState{ID: "u1", UserName: "Bob@Partner.example", Active: yes(), PrimaryEmail: "bob@partner.example", Emails: []string{"b@x.example", "bob@partner.example"}}
 	u2 := u
 	u2.UserName = "bob@partner.example"
 	before := snap([]UserState{u}, []GroupState{{ID: "g", DisplayName: "g", Members: []string{"u1"}}})
@@ -62,7 +65,7 @@ func TestCompareIgnoresCaseOrderAndKeepsMultiplicity(t *testing.T) {
 }
 
 func TestCompareIDsAndDuplicates(t *testing.T) {
-	u := UserState{ID: "u1", UserName: "carol@acme.example", Active: true, ExternalID: "00u1"}
+	u := UserState{ID: "u1", UserName: "carol@acme.example", Active: yes(), ExternalID: "00u1"}
 	reissued := u
 	reissued.ID = "u9"
 	d := Compare(snap([]UserState{u}, nil), snap([]UserState{reissued}, nil), acme)
@@ -78,7 +81,7 @@ func TestCompareIDsAndDuplicates(t *testing.T) {
 		t.Fatalf("got %q", d.String())
 	}
 	deact := u
-	deact.Active = false
+	deact.Active = ptr(false)
 	if d = Compare(snap([]UserState{u}, nil), snap([]UserState{deact}, nil), acme); !strings.Contains(d.String(), "active true → false") {
 		t.Fatalf("got %q", d.String())
 	}

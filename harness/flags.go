@@ -25,6 +25,7 @@ type TargetFlags struct {
 	LinkAttribute                    string
 	LinkPath, LinkPointer            string
 	AuditPath, AuditPattern          string
+	Settle                           string
 
 	fs      *flag.FlagSet
 	fromEnv map[string]bool  // flags whose value came from a SCIMREPLAY_TARGET_* env var
@@ -68,6 +69,7 @@ func (f *TargetFlags) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&f.LinkPointer, "target-link-pointer", "", "link probe: the JSON pointer into --target-link-path's answer")
 	str(&f.AuditPath, "target-audit-path", "", "audit probe: path of the target's audit log")
 	str(&f.AuditPattern, "target-audit-pattern", "", "audit probe: regular expression of an unlink line in the audit log")
+	fs.StringVar(&f.Settle, "settle", getenv("SCIMREPLAY_SETTLE"), "hold the after-state this long after the force sync's last request, re-reading it (a target that works in the background); 0 reads it once (default "+DefaultSettle.String()+") ($SCIMREPLAY_SETTLE)")
 }
 
 // envValue is the default of a typed flag from its env var: def when the variable is unset; a
@@ -181,6 +183,11 @@ func (f *TargetFlags) Spec() (TargetSpec, error) {
 	if set("target-audit-pattern", f.AuditPattern != "") {
 		s.AuditProbe.Pattern = f.AuditPattern
 	}
+	if d, err := f.SettleFlag(); err != nil {
+		return TargetSpec{}, err
+	} else if d != nil {
+		s.Settle = d
+	}
 	if err := s.Validate(); err != nil {
 		if f.Profile != "" {
 			return s, fmt.Errorf("target from %s and the flags: %w", f.Profile, err)
@@ -188,6 +195,19 @@ func (f *TargetFlags) Spec() (TargetSpec, error) {
 		return s, fmt.Errorf("%w (see --target-* flags)", err)
 	}
 	return s, nil
+}
+
+// SettleFlag is the window --settle (or $SCIMREPLAY_SETTLE) gives, nil when neither is set: for
+// a caller whose target does not come from these flags (the CLI's default target).
+func (f *TargetFlags) SettleFlag() (*time.Duration, error) {
+	if f.Settle == "" {
+		return nil, nil
+	}
+	d, err := ParseSettle(f.Settle)
+	if err != nil {
+		return nil, fmt.Errorf("--settle: %w", err)
+	}
+	return &d, nil
 }
 
 // EnvFlag is a repeatable K=V flag.

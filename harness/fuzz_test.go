@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"sync/atomic"
 	"testing"
 
@@ -26,6 +27,10 @@ func fuzzTarget(t *testing.T, users, groups, audit []byte) (*Client, *atomic.Int
 	mt.RegisterResponder("GET", "http://target.test/scim/v2/Users", respond(users))
 	mt.RegisterResponder("GET", "http://target.test/scim/v2/Groups", respond(groups))
 	mt.RegisterResponder("GET", "http://target.test/admin/audit", respond(audit))
+	// By-id reads (a user without the link attribute in list views, a group without members):
+	// nothing is there.
+	mt.RegisterRegexpResponder("GET", regexp.MustCompile(`^http://target\.test/scim/v2/(Users|Groups)/`),
+		httpmock.NewStringResponder(404, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"404"}`))
 	return c, &n
 }
 

@@ -286,6 +286,18 @@ func (p *profileParser) spec(root *yaml.Node) TargetSpec {
 				s.VerifiedDomains = append(s.VerifiedDomains, strings.TrimSpace(d))
 			}
 		},
+		"settle": func(n *yaml.Node) {
+			v, ok := p.str(n, "settle")
+			if !ok {
+				return
+			}
+			d, err := ParseSettle(v)
+			if err != nil {
+				p.errf(n, "settle: %v", err)
+				return
+			}
+			s.Settle = &d
+		},
 		"linkProbe":  func(n *yaml.Node) { s.LinkProbe = p.linkProbe(n) },
 		"auditProbe": func(n *yaml.Node) { s.AuditProbe = p.auditProbe(n) },
 	})

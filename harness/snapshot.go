@@ -14,27 +14,39 @@ import (
 	"strings"
 )
 
-// UserState is what a force sync must not move for one user: its SCIM identity and its link.
+// UserState is what a force sync must not move for one user: its SCIM identity and its link,
+// each as the target answered it (nothing here is worked out by the harness).
 type UserState struct {
-	ID           string   `json:"id"`
-	UserName     string   `json:"userName"` // as the target stores it
-	ExternalID   string   `json:"externalId,omitempty"`
-	Active       bool     `json:"active"`
-	PrimaryEmail string   `json:"primaryEmail,omitempty"` // lower-cased (emails are caseExact=false)
-	Emails       []string `json:"emails,omitempty"`       // lower-cased, sorted
-	Link         string   `json:"link,omitempty"`         // linked account; "" = none
+	ID         string `json:"id"`
+	UserName   string `json:"userName"` // as the target stores it
+	ExternalID string `json:"externalId,omitempty"`
+	// Active is the target's active flag; nil when it returns none (RFC 7643 makes it optional).
+	Active *bool `json:"active,omitempty"`
+	// PrimaryEmail is the email the target flags primary, lower-cased (emails are
+	// caseExact=false); "" when it flags none.
+	PrimaryEmail string   `json:"primaryEmail,omitempty"`
+	Emails       []string `json:"emails,omitempty"` // lower-cased, sorted
+	Link         string   `json:"link,omitempty"`   // linked account; "" = none
 }
 
-// Key is the user's identity across snapshots: the userName, lower-cased as RFC 7643 makes
-// userName case-insensitive.
-func (u UserState) Key() string { return strings.ToLower(u.UserName) }
+// Key is the user's userName, lower-cased as RFC 7643 makes userName case-insensitive: two
+// users of one key are duplicates.
+func (u *UserState) Key() string { return strings.ToLower(u.UserName) }
+
+// IsActive reports whether the target says the user is active (true when it says nothing).
+func (u *UserState) IsActive() bool { return u.Active == nil || *u.Active }
 
 // GroupState is a group and its member multiset (member ids sorted, duplicates kept).
 type GroupState struct {
 	ID          string   `json:"id"`
 	DisplayName string   `json:"displayName"`
 	Members     []string `json:"members"`
+	// ReadByID says the members come from GET /Groups/{id}: the list page left them out.
+	ReadByID bool `json:"readById,omitempty"`
 }
+
+// Key is the group's displayName, lower-cased: displayName is caseExact=false (RFC 7643 §4.2).
+func (g *GroupState) Key() string { return strings.ToLower(g.DisplayName) }
 
 // Snapshot is the state of the users and groups in scope at one moment.
 type Snapshot struct {
@@ -44,15 +56,37 @@ type Snapshot struct {
 	Audit []string `json:"audit,omitempty"`
 	// LinkProbed says whether links were read (a target without a link probe has none).
 	LinkProbed bool `json:"linkProbed"`
+	// AuditProbed says whether the audit log was read.
+	AuditProbed bool `json:"auditProbed,omitempty"`
+}
+
+// Memberships counts the members of every group (a member twice counts twice).
+func (s *Snapshot) Memberships() int {
+	n := 0
+	for _, g := range s.Groups {
+		n += len(g.Members)
+	}
+	return n
+}
+
+// Linked counts the users with a linked account.
+func (s *Snapshot) Linked() int {
+	n := 0
+	for _, u := range s.Users {
+		if u.Link != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // Scope limits a snapshot to what a scenario created or touched, so a gate can run against a
 // shared server with other data in it. An empty scope takes everything.
 type Scope struct {
 	UserNames  []string // matched case-insensitively; also finds duplicates of these people
-	UserIDs    []string
-	GroupIDs   []string
-	GroupNames []string
+	UserIDs    []string // users the scenario knows by id: one no page lists is read by id
+	GroupIDs   []string // likewise for groups
+	GroupNames []string // matched case-insensitively
 }
 
 func (s Scope) empty() bool {
@@ -77,16 +111,23 @@ type Probes struct {
 }
 
 // TakeSnapshot lists users and groups page by page (streaming: memory is bounded by the state
-// kept, not by the target's size), keeps those in scope, and reads the probes.
+// kept, not by the target's size), keeps those in scope, and reads the probes. What a listing
+// leaves out is read another way, never taken as absent:
+//   - a user or group the scope knows by id that no page lists is read by id: if the target
+//     serves it there, the listing ended early, which is a ProtocolError (the run could not be
+//     done); if it answers 404, it is gone;
+//   - a group whose list entry has no members attribute (servers trim list views) is read by id;
+//   - when no listed user carries the link attribute, each user in scope is read by id for it.
 func TakeSnapshot(ctx context.Context, c *Client, scope Scope, probes Probes) (*Snapshot, error) {
 	all := scope.empty()
 	names, uids := set(scope.UserNames, true), set(scope.UserIDs, false)
-	gids, gnames := set(scope.GroupIDs, false), set(scope.GroupNames, false)
-	snap := &Snapshot{LinkProbed: probes.Link.Enabled()}
+	gids, gnames := set(scope.GroupIDs, false), set(scope.GroupNames, true)
+	snap := &Snapshot{LinkProbed: probes.Link.Enabled(), AuditProbed: probes.Audit.Enabled()}
 	var linkAttr []string
 	if probes.Link.Attribute != "" {
 		linkAttr = splitAttrPath(probes.Link.Attribute)
 	}
+	listed := map[string]bool{}
 	// ListIDs reads every page into one buffer: nothing below keeps raw.
 	err := c.ListIDs(ctx, "/Users", "", func(_ string, raw json.RawMessage) error {
 		var m map[string]any
@@ -94,6 +135,7 @@ func TakeSnapshot(ctx context.Context, c *Client, scope Scope, probes Probes) (*
 			return &ProtocolError{Msg: fmt.Sprintf("a user in GET /Users is not a JSON object: %v", err)}
 		}
 		u := userState(m)
+		listed[u.ID] = true
 		if !all && !names[u.Key()] && !uids[u.ID] {
 			return nil
 		}
@@ -106,31 +148,84 @@ func TakeSnapshot(ctx context.Context, c *Client, scope Scope, probes Probes) (*
 	if err != nil {
 		return nil, fmt.Errorf("snapshot users: %w", err)
 	}
-	err = c.ListIDs(ctx, "/Groups", "", func(_ string, raw json.RawMessage) error {
-		var g struct {
-			ID          string `json:"id"`
-			DisplayName string `json:"displayName"`
-			Members     []struct {
-				Value string `json:"value"`
-			} `json:"members"`
+	for _, id := range scope.UserIDs {
+		if listed[id] {
+			continue
 		}
-		if err := json.Unmarshal(raw, &g); err != nil {
+		m, err := getResource(ctx, c, "/Users/", id)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot users: %w", err)
+		}
+		if m != nil {
+			return nil, listingEndedEarly("/Users", "user", id)
+		}
+		listed[id] = true // gone: asked once
+	}
+	if linkAttr != nil && snap.Linked() == 0 {
+		// Some servers leave extension attributes out of list views: read each user by id.
+		for i := range snap.Users {
+			m, err := getResource(ctx, c, "/Users/", snap.Users[i].ID)
+			if err != nil {
+				return nil, fmt.Errorf("snapshot users: %w", err)
+			}
+			if m != nil {
+				snap.Users[i].Link = stringAt(m, linkAttr)
+			}
+		}
+	}
+	listed = map[string]bool{}
+	var byID []int // groups whose list entry has no members
+	err = c.ListIDs(ctx, "/Groups", "", func(_ string, raw json.RawMessage) error {
+		g, hasMembers, err := groupState(raw)
+		if err != nil {
 			return &ProtocolError{Msg: fmt.Sprintf("a group in GET /Groups does not decode: %v", err)}
 		}
-		if !all && !gids[g.ID] && !gnames[g.DisplayName] {
+		listed[g.ID] = true
+		if !all && !gids[g.ID] && !gnames[g.Key()] {
 			return nil
 		}
-		gs := GroupState{ID: g.ID, DisplayName: g.DisplayName, Members: make([]string, 0, len(g.Members))}
-		for _, m := range g.Members {
-			gs.Members = append(gs.Members, m.Value)
+		if !hasMembers {
+			byID = append(byID, len(snap.Groups))
 		}
-		sort.Strings(gs.Members)
-		snap.Groups = append(snap.Groups, gs)
+		snap.Groups = append(snap.Groups, g)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("snapshot groups: %w", err)
 	}
+	for _, id := range scope.GroupIDs {
+		if listed[id] {
+			continue
+		}
+		raw, err := getRaw(ctx, c, "/Groups/", id)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot groups: %w", err)
+		}
+		if raw != nil {
+			return nil, listingEndedEarly("/Groups", "group", id)
+		}
+		listed[id] = true
+	}
+	kept := snap.Groups[:0]
+	for i, g := range snap.Groups {
+		if len(byID) > 0 && byID[0] == i {
+			byID = byID[1:]
+			raw, err := getRaw(ctx, c, "/Groups/", g.ID)
+			if err != nil {
+				return nil, fmt.Errorf("snapshot groups: %w", err)
+			}
+			if raw == nil {
+				continue // removed between the list and this read
+			}
+			full, _, err := groupState(raw)
+			if err != nil {
+				return nil, &ProtocolError{Msg: fmt.Sprintf("GET /Groups/%s does not decode: %v", g.ID, err)}
+			}
+			g.Members, g.ReadByID = full.Members, true
+		}
+		kept = append(kept, g)
+	}
+	snap.Groups = kept
 	if probes.Link.Path != "" {
 		if err := probeLinks(ctx, c, probes.Link, snap); err != nil {
 			return nil, probeFailed("link", err)
@@ -143,9 +238,76 @@ func TakeSnapshot(ctx context.Context, c *Client, scope Scope, probes Probes) (*
 		}
 		snap.Audit = lines
 	}
-	sort.SliceStable(snap.Users, func(i, j int) bool { return snap.Users[i].Key() < snap.Users[j].Key() })
-	sort.SliceStable(snap.Groups, func(i, j int) bool { return snap.Groups[i].DisplayName < snap.Groups[j].DisplayName })
+	sort.SliceStable(snap.Users, func(i, j int) bool {
+		if ki, kj := snap.Users[i].Key(), snap.Users[j].Key(); ki != kj {
+			return ki < kj
+		}
+		return snap.Users[i].ID < snap.Users[j].ID
+	})
+	sort.SliceStable(snap.Groups, func(i, j int) bool {
+		if ki, kj := snap.Groups[i].Key(), snap.Groups[j].Key(); ki != kj {
+			return ki < kj
+		}
+		return snap.Groups[i].ID < snap.Groups[j].ID
+	})
 	return snap, nil
+}
+
+func listingEndedEarly(list, what, id string) error {
+	return &ProtocolError{Msg: fmt.Sprintf("GET %s listed no %s with id %s, but GET %s/%s answers it: the listing ended early (a totalResults or a page shorter than what the target holds), so a snapshot from it would miss resources",
+		list, what, id, list, url.PathEscape(id))}
+}
+
+// groupState decodes a group; hasMembers says whether it carried a members attribute at all
+// (an explicit [] is an empty group; no attribute says nothing).
+func groupState(raw []byte) (GroupState, bool, error) {
+	var g struct {
+		ID          string `json:"id"`
+		DisplayName string `json:"displayName"`
+		Members     *[]struct {
+			Value string `json:"value"`
+		} `json:"members"`
+	}
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return GroupState{}, false, err
+	}
+	gs := GroupState{ID: g.ID, DisplayName: g.DisplayName, Members: []string{}}
+	if g.Members == nil {
+		return gs, false, nil
+	}
+	for _, m := range *g.Members {
+		gs.Members = append(gs.Members, m.Value)
+	}
+	sort.Strings(gs.Members)
+	return gs, true, nil
+}
+
+// getRaw reads one resource by id: its body, or nil when the target answers 404.
+func getRaw(ctx context.Context, c *Client, prefix, id string) ([]byte, error) {
+	resp, err := c.Do(ctx, http.MethodGet, prefix+url.PathEscape(id), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	switch resp.Status {
+	case http.StatusOK:
+		return resp.Body, nil
+	case http.StatusNotFound:
+		return nil, nil
+	}
+	return nil, &StatusError{Method: http.MethodGet, Path: prefix + id, Want: []int{200, 404}, Got: resp.Status, Body: snippet(resp.Body)}
+}
+
+// getResource is getRaw decoded as an object.
+func getResource(ctx context.Context, c *Client, prefix, id string) (map[string]any, error) {
+	raw, err := getRaw(ctx, c, prefix, id)
+	if raw == nil || err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, &ProtocolError{Msg: fmt.Sprintf("GET %s%s is not a JSON object: %s", prefix, id, snippet(raw))}
+	}
+	return m, nil
 }
 
 func userState(m map[string]any) UserState {
@@ -156,14 +318,13 @@ func userState(m map[string]any) UserState {
 	u.ExternalID, _ = attr(m, "externalId").(string)
 	switch a := attr(m, "active").(type) {
 	case bool:
-		u.Active = a
-	case nil:
-		u.Active = true // RFC 7643: active is optional; absent is not "deactivated"
-	case string:
-		u.Active = strings.EqualFold(a, "true")
+		u.Active = &a
+	case string: // Entra's default dialect sends "True"/"False"; some servers echo it
+		if b, ok := parseBool(a); ok {
+			u.Active = &b
+		}
 	}
 	emails, _ := attr(m, "emails").([]any)
-	first := ""
 	for _, e := range emails {
 		em, _ := e.(map[string]any)
 		v, _ := attr(em, "value").(string)
@@ -172,18 +333,33 @@ func userState(m map[string]any) UserState {
 			continue
 		}
 		u.Emails = append(u.Emails, v)
-		if first == "" {
-			first = v
-		}
-		if p, _ := attr(em, "primary").(bool); p && u.PrimaryEmail == "" {
+		if isTrue(attr(em, "primary")) && u.PrimaryEmail == "" {
 			u.PrimaryEmail = v
 		}
 	}
-	if u.PrimaryEmail == "" {
-		u.PrimaryEmail = first
-	}
 	sort.Strings(u.Emails)
 	return u
+}
+
+func parseBool(s string) (bool, bool) {
+	switch {
+	case strings.EqualFold(s, "true"):
+		return true, true
+	case strings.EqualFold(s, "false"):
+		return false, true
+	}
+	return false, false
+}
+
+func isTrue(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case string:
+		b, ok := parseBool(x)
+		return ok && b
+	}
+	return false
 }
 
 // splitAttrPath splits a SCIM attribute path into keys: a schema URN prefix
@@ -424,5 +600,7 @@ func probeFailed(which string, err error) error {
 func IsCouldNotRun(err error) bool {
 	var te *TransportError
 	var pe *ProtocolError
-	return errors.As(err, &te) || errors.As(err, &pe)
+	var th *ThrottledError
+	var nv *NotVisibleError
+	return errors.As(err, &te) || errors.As(err, &pe) || errors.As(err, &th) || errors.As(err, &nv)
 }

@@ -57,6 +57,9 @@ type TargetSpec struct {
 	VerifiedDomains []string   `yaml:"verifiedDomains"`
 	LinkProbe       LinkProbe  `yaml:"linkProbe"`
 	AuditProbe      AuditProbe `yaml:"auditProbe"`
+	// Settle is how long the after-state must hold once the force sync's last request is done
+	// (see harness.Settle): nil means DefaultSettle, 0 reads it once.
+	Settle *time.Duration `yaml:"settle"`
 
 	// Labels are added to the container (the run label among them).
 	Labels map[string]string `yaml:"-"`
@@ -187,6 +190,32 @@ func RandomToken() string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return "srt_" + hex.EncodeToString(b)
+}
+
+// SettleWindow is the spec's settle window: Settle, or DefaultSettle when it is not set.
+func (s TargetSpec) SettleWindow() time.Duration {
+	if s.Settle == nil {
+		return DefaultSettle
+	}
+	return *s.Settle
+}
+
+// ParseSettle reads a settle window: a duration from 0 (off) to 10 minutes.
+func ParseSettle(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < 0 || d > 10*time.Minute {
+		return 0, fmt.Errorf("%q is not a settle window: give a duration from 0 (off) to 10m, such as 2s", v)
+	}
+	return d, nil
+}
+
+// Classifier tells the spec's managed users from unmanaged ones by their email's domain; nil
+// when the spec names no verified domains (managed and unmanaged cannot be told apart then).
+func (s TargetSpec) Classifier() Classifier {
+	if len(s.VerifiedDomains) == 0 {
+		return nil
+	}
+	return s.Managed
 }
 
 // Managed reports whether an email is on one of the spec's verified domains.

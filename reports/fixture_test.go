@@ -15,6 +15,8 @@ const (
 	bearerValue = "eyJhbGciOi.bearer-only-credential"
 )
 
+var active = true
+
 var t0 = time.Date(2026, 11, 28, 17, 37, 28, 0, time.UTC)
 
 func entry(name string, v any) types.ReportEntry {
@@ -23,10 +25,10 @@ func entry(name string, v any) types.ReportEntry {
 
 func snap(bobLink string, bobGroups bool, audit ...string) *harness.Snapshot {
 	s := &harness.Snapshot{
-		LinkProbed: true,
+		LinkProbed: true, AuditProbed: true,
 		Users: []harness.UserState{
-			{ID: "u-alice", UserName: "alice@acme.example", ExternalID: "00u1", Active: true, PrimaryEmail: "alice@acme.example", Emails: []string{"alice@acme.example"}, Link: "acct-alice"},
-			{ID: "u-bob", UserName: "bob@partner.example", ExternalID: "00u2", Active: true, PrimaryEmail: "bob@partner.example", Emails: []string{"bob@partner.example"}, Link: bobLink},
+			{ID: "u-alice", UserName: "alice@acme.example", ExternalID: "00u1", Active: &active, PrimaryEmail: "alice@acme.example", Emails: []string{"alice@acme.example"}, Link: "acct-alice"},
+			{ID: "u-bob", UserName: "bob@partner.example", ExternalID: "00u2", Active: &active, PrimaryEmail: "bob@partner.example", Emails: []string{"bob@partner.example"}, Link: bobLink},
 		},
 		Groups: []harness.GroupState{
 			{ID: "g-conf", DisplayName: "confluence-users", Members: []string{"u-alice"}},

@@ -81,6 +81,8 @@ const (
 	propDiff             = "diff"
 	propSnapshots        = "snapshots"
 	propSnapshotsOmitted = "snapshots-omitted"
+	propCoverage         = "coverage"
+	propChecked          = "checked"
 )
 
 const timestampLayout = "2006-01-02T15:04:05"
@@ -114,6 +116,13 @@ func EncodeJUnit(w io.Writer, run *Run, secrets ...string) error {
 				return fmt.Errorf("junit: %s: diff: %w", c.Name, err)
 			}
 			props = append(props, junitProperty{propDiff, string(b)})
+		}
+		if c.Coverage != nil {
+			b, err := json.Marshal(c.Coverage)
+			if err != nil {
+				return fmt.Errorf("junit: %s: coverage: %w", c.Name, err)
+			}
+			props = append(props, junitProperty{propChecked, c.Coverage.String()}, junitProperty{propCoverage, string(b)})
 		}
 		if c.Snapshots != nil {
 			b, err := json.Marshal(c.Snapshots)
@@ -223,8 +232,9 @@ func DecodeJUnit(r io.Reader) (*Run, error) {
 			for _, p := range s.Properties.Properties {
 				switch p.Name {
 				case propTarget, propTargetImage, propScenarioFile, propLabels, propVerifiedDomains, propVerdict,
-					propDiff, propSnapshots, propSnapshotsOmitted:
+					propDiff, propSnapshots, propSnapshotsOmitted, propCoverage:
 					props[p.Name] = p.Value
+				case propChecked: // the words of coverage, written again from it
 				default:
 					extra = append(extra, Property{p.Name, p.Value})
 				}
@@ -276,6 +286,13 @@ func DecodeJUnit(r io.Reader) (*Run, error) {
 					return nil, fmt.Errorf("testsuite %q: property diff: %w", s.Name, err)
 				}
 				c.Diff = &diff
+			}
+			if cv := props[propCoverage]; cv != "" {
+				var cov harness.Coverage
+				if err := json.Unmarshal([]byte(cv), &cov); err != nil {
+					return nil, fmt.Errorf("testsuite %q: property coverage: %w", s.Name, err)
+				}
+				c.Coverage = &cov
 			}
 			if sn := props[propSnapshots]; sn != "" {
 				var snap Snapshots

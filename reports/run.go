@@ -36,6 +36,8 @@ const (
 	EntryLogs = "target-logs"
 	// EntryScenarioFile is the scenario file a spec replays.
 	EntryScenarioFile = "scenario-file"
+	// EntryCoverage is a harness.Coverage: what the verdict rests on.
+	EntryCoverage = "coverage"
 )
 
 // Verdicts of a failed case.
@@ -82,6 +84,7 @@ type Case struct {
 	Location string // where it failed, file:line
 
 	Diff      *harness.Diff
+	Coverage  *harness.Coverage // what the verdict rests on; nil when no snapshot was taken
 	Snapshots *Snapshots
 	// SnapshotsOmitted says why Snapshots is nil although they were taken (too large to keep).
 	SnapshotsOmitted string
@@ -300,6 +303,15 @@ func caseOf(s types.SpecReport, name string, o Options) Case {
 				continue
 			}
 			c.Diff = &d
+		case EntryCoverage:
+			var cov harness.Coverage
+			if raw, ok := e.GetRawValue().(harness.Coverage); ok {
+				cov = raw
+			} else if err := json.Unmarshal([]byte(e.Value.AsJSON), &cov); err != nil {
+				c.Properties = append(c.Properties, Property{e.Name, e.StringRepresentation()})
+				continue
+			}
+			c.Coverage = &cov
 		case EntrySnapshots:
 			c.Snapshots, c.SnapshotsOmitted = decodeSnapshots(e.StringRepresentation())
 		default:

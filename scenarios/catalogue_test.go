@@ -32,7 +32,7 @@ func verdict(t *testing.T, sc *scenario.Scenario, faults []string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	p := &okta.Replayer{Client: client}
-	res, err := p.Replay(ctx, sc, "test", harness.Probes{Link: spec.LinkProbe, Audit: spec.AuditProbe})
+	res, err := p.Replay(ctx, sc, "test", okta.Options{Probes: harness.Probes{Link: spec.LinkProbe, Audit: spec.AuditProbe}, Managed: spec.Classifier()})
 	if err != nil {
 		var se *harness.StatusError
 		if !errors.As(err, &se) {
@@ -40,7 +40,7 @@ func verdict(t *testing.T, sc *scenario.Scenario, faults []string) string {
 		}
 		return "status: " + err.Error()
 	}
-	if d := res.Diff(spec.Managed); !d.Empty() {
+	if d := res.Diff; !d.Empty() {
 		return "diff: " + d.String()
 	}
 	return ""

@@ -150,11 +150,11 @@ func TestRecordWritesTheScenarioOnSIGTERM(t *testing.T) {
 	fresh := directoryServer(t)
 	spec := reference.Target(nil)
 	rc := harness.NewClient(fresh.URL+"/scim/v2", recordToken)
-	res, err := (&okta.Replayer{Client: rc}).Replay(ctx, rsc, "replay", harness.Probes{Link: spec.LinkProbe})
+	res, err := (&okta.Replayer{Client: rc}).Replay(ctx, rsc, "replay", okta.Options{Probes: harness.Probes{Link: spec.LinkProbe}, Managed: spec.Classifier()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := res.Diff(spec.Managed); !d.Empty() || len(res.After.Users) != 4 {
+	if d := res.Diff; !d.Empty() || len(res.After.Users) != 4 {
 		t.Fatalf("replay: %d users, diff %s", len(res.After.Users), d)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
@@ -72,6 +74,7 @@ func (p *Replayer) send(ctx context.Context, r *Run, method, path string, body a
 // no members and its members added with the rename+add PATCH Okta sends.
 func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, error) error) error {
 	org := r.Scenario.Org
+	r.provisioned = true
 	for _, u := range org.Users {
 		if err := p.assignUser(ctx, r, u, u.Profile(), []int{201}, fail); err != nil {
 			return err
@@ -123,7 +126,7 @@ func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, erro
 }
 
 // assign is `okta: assign` for one user: its profile with the step's body laid over it (templates
-// see the user), then Okta's lookup-or-create.
+// see the user), then Okta's lookup, and a POST only where the lookup finds nothing.
 func (p *Replayer) assign(ctx context.Context, r *Run, u scenario.User, st *scenario.Step, fail func(string, error) error) error {
 	profile := any(u.Profile())
 	if st.HasBody {
@@ -139,14 +142,19 @@ func (p *Replayer) assign(ctx context.Context, r *Run, u scenario.User, st *scen
 	}
 	want := st.Expect
 	if len(want) == 0 {
-		want = []int{201}
+		// Okta's re-POST of a returning user may be answered 200 by a server that restores the
+		// old record (rancher PR 55220, better-auth PR 11167) or 201; never 409.
+		want = []int{200, 201}
 	}
 	return p.assignUser(ctx, r, u, body, want, fail)
 }
 
-// assignUser is what Okta does when a user is assigned to the app: look the userName up
-// (an existing match is linked, as Okta's import matching does) and POST the user only when
-// nothing matches. The user's id on the target is bound either way.
+// assignUser is what Okta does when a user is assigned to the app: look the userName up and
+// POST the user only when nothing matches. A match (a deactivated one too) is linked, and one the
+// target shows as deactivated is reactivated with Okta's pathless replace {active: true}; Okta
+// does not POST then. Both server designs are correct — keeping deactivated users visible to
+// lookups, or hiding them and restoring on the re-POST — so the replay branches on what the
+// lookup answered. The user's id on the target is bound either way.
 func (p *Replayer) assignUser(ctx context.Context, r *Run, u scenario.User, body map[string]any, want []int, fail func(string, error) error) error {
 	userName, _ := body["userName"].(string)
 	if userName == "" {
@@ -164,10 +172,20 @@ func (p *Replayer) assignUser(ctx context.Context, r *Run, u scenario.User, body
 		}
 		if len(page.Resources) > 0 {
 			var found struct {
-				ID string `json:"id"`
+				ID     string `json:"id"`
+				Active any    `json:"active"`
 			}
 			if err := json.Unmarshal(page.Resources[0], &found); err == nil && found.ID != "" {
 				r.UserIDs[u.Key] = found.ID
+				if active, _ := body["active"].(bool); active && isFalse(found.Active) {
+					_, err := p.send(ctx, r, http.MethodPatch, "/Users/"+url.PathEscape(found.ID), map[string]any{
+						"schemas":    []any{SchemaPatchOp},
+						"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": true}}},
+					}, 200, 204)
+					if err != nil {
+						return fail("reactivate "+userName, err)
+					}
+				}
 				return nil
 			}
 		}
@@ -185,6 +203,17 @@ func (p *Replayer) assignUser(ctx context.Context, r *Run, u scenario.User, body
 	}
 	r.UserIDs[u.Key] = id
 	return nil
+}
+
+// isFalse reports whether a target's active value says deactivated: false, or Entra's "False".
+func isFalse(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return !x
+	case string:
+		return strings.EqualFold(x, "false")
+	}
+	return false
 }
 
 func idOf(resp *harness.Response) (string, error) {

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/scimreplay/scimreplay/harness/scenario"
 )
 
 // rebinder carries a recorded server's ids over to the live target's, for scenarios with
@@ -17,10 +19,62 @@ type rebinder struct {
 	ids    map[string]string // recorded id → live id
 	kind   map[string]string // live id → "user" or "group"
 	people map[string]bool   // userNames of paired users, as the target answered them
+	// recorded holds every id the recording's responses carry; unpaired collects those a
+	// rewrite met before any live answer paired them (see take).
+	recorded map[string]bool
+	unpaired []string
 }
 
-func newRebinder() *rebinder {
-	return &rebinder{ids: map[string]string{}, kind: map[string]string{}, people: map[string]bool{}}
+func newRebinder(sc *scenario.Scenario) *rebinder {
+	b := &rebinder{ids: map[string]string{}, kind: map[string]string{}, people: map[string]bool{}, recorded: map[string]bool{}}
+	var walk func([]scenario.Step)
+	walk = func(steps []scenario.Step) {
+		for i := range steps {
+			if rs := steps[i].Response; rs != nil {
+				b.collect(rs.Body)
+			}
+			walk(steps[i].Steps)
+		}
+	}
+	walk(sc.Provision)
+	walk(sc.ForceSync)
+	walk(sc.Verify)
+	return b
+}
+
+// collect notes the ids of a recorded response body: its own and its Resources'.
+func (b *rebinder) collect(body any) {
+	m, ok := body.(map[string]any)
+	if !ok {
+		return
+	}
+	if id, _ := m["id"].(string); id != "" {
+		b.recorded[id] = true
+	}
+	if rs, ok := m["Resources"].([]any); ok {
+		for _, r := range rs {
+			b.collect(r)
+		}
+	}
+}
+
+// live is the live id for a recorded one; a recorded id no answer has paired yet is noted in
+// unpaired (and left as it is).
+func (b *rebinder) live(s string) (string, bool) {
+	if id, ok := b.ids[s]; ok {
+		return id, true
+	}
+	if b.recorded[s] {
+		b.unpaired = append(b.unpaired, s)
+	}
+	return s, false
+}
+
+// take returns the recorded ids the rewrites since the last take met unpaired, and forgets them.
+func (b *rebinder) take() []string {
+	u := b.unpaired
+	b.unpaired = nil
+	return u
 }
 
 // kindOf names the resource type a SCIM path addresses: /Users… → user, /Groups… → group.
@@ -122,14 +176,14 @@ func naturalKeys(m map[string]any) []string {
 // path rewrites a request path: every segment that is a recorded id, and the quoted literals
 // of a filter query parameter.
 func (b *rebinder) path(p string) string {
-	if len(b.ids) == 0 {
+	if len(b.ids) == 0 && len(b.recorded) == 0 {
 		return p
 	}
 	raw, query, hasQuery := strings.Cut(p, "?")
 	segs := strings.Split(raw, "/")
 	for i, s := range segs {
 		if dec, err := url.PathUnescape(s); err == nil {
-			if live, ok := b.ids[dec]; ok {
+			if live, ok := b.live(dec); ok {
 				segs[i] = url.PathEscape(live)
 			}
 		}
@@ -165,7 +219,7 @@ func (b *rebinder) queryValue(key, v string) string {
 
 // quoted rewrites the "…" literals of a filter or PATCH path that are exactly a recorded id.
 func (b *rebinder) quoted(s string) string {
-	if len(b.ids) == 0 || !strings.Contains(s, `"`) {
+	if (len(b.ids) == 0 && len(b.recorded) == 0) || !strings.Contains(s, `"`) {
 		return s
 	}
 	var out strings.Builder
@@ -182,11 +236,8 @@ func (b *rebinder) quoted(s string) string {
 		}
 		lit := s[i+1 : i+1+j]
 		out.WriteString(s[:i+1])
-		if live, ok := b.ids[lit]; ok {
-			out.WriteString(live)
-		} else {
-			out.WriteString(lit)
-		}
+		live, _ := b.live(lit)
+		out.WriteString(live)
 		out.WriteByte('"')
 		s = s[i+1+j+1:]
 	}
@@ -196,7 +247,7 @@ func (b *rebinder) quoted(s string) string {
 // their quoted literals; $ref and location URLs by their path segments. A new value is
 // returned; the input is not changed.
 func (b *rebinder) body(v any) any {
-	if len(b.ids) == 0 {
+	if len(b.ids) == 0 && len(b.recorded) == 0 {
 		return v
 	}
 	return b.walk(v, "")
@@ -205,8 +256,10 @@ func (b *rebinder) body(v any) any {
 func (b *rebinder) walk(v any, key string) any {
 	switch x := v.(type) {
 	case string:
-		if live, ok := b.ids[x]; ok {
+		if live, ok := b.live(x); ok {
 			return live
+		} else if b.recorded[x] {
+			return x
 		}
 		switch strings.ToLower(key) {
 		case "path", "filter":

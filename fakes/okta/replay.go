@@ -38,6 +38,8 @@ type Run struct {
 	Vars     map[string]any
 	lastGET  map[string][]byte // raw: decoded only when an echo step uses it
 	rebind   *rebinder         // nil unless the scenario says rebind: auto
+	// provisioned says Okta's provision macro ran, so the org's memberships were given.
+	provisioned bool
 
 	user  *scenario.User
 	group *scenario.Group
@@ -51,7 +53,7 @@ func NewRun(sc *scenario.Scenario, runID string) *Run {
 	r := &Run{Scenario: sc, ID: runID, UserIDs: map[string]string{}, GroupIDs: map[string]string{},
 		Vars: map[string]any{}, lastGET: map[string][]byte{}}
 	if sc.Rebind == scenario.RebindAuto {
-		r.rebind = newRebinder()
+		r.rebind = newRebinder(sc)
 	}
 	return r
 }
@@ -227,28 +229,37 @@ func onTheWire[T any](r *Run, send func() (T, error)) (T, error) {
 
 func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) error {
 	fail := func(err error) error { return &StepError{Pos: st.Pos, What: r.what(st), Err: err} }
+	// A recording's ids are re-bound in the text as written, before templates are rendered:
+	// what a template puts in (an org id, a capture) is already a live id, and rewriting it as
+	// if it were a recorded one would bind a value twice (servers that number ids 1, 2, 3…).
+	rebound := func(s string) string {
+		if r.rebind != nil {
+			return r.rebind.path(s)
+		}
+		return s
+	}
 	text := func(s string) (string, error) {
 		if st.Verbatim {
 			return s, nil
 		}
 		return scenario.RenderString(s, r.lookup)
 	}
-	path, err := text(st.Path)
+	if r.rebind != nil {
+		r.rebind.take()
+	}
+	path, err := text(rebound(st.Path))
 	if err != nil {
 		return fail(&ScenarioError{Msg: err.Error()})
-	}
-	if r.rebind != nil {
-		path = r.rebind.path(path)
 	}
 	if len(st.Query) > 0 {
 		var q []string
 		for _, kv := range st.Query {
-			v, err := text(kv.Value)
-			if err != nil {
-				return fail(&ScenarioError{Msg: err.Error()})
-			}
+			v := kv.Value
 			if r.rebind != nil {
 				v = r.rebind.queryValue(kv.Key, v)
+			}
+			if v, err = text(v); err != nil {
+				return fail(&ScenarioError{Msg: err.Error()})
 			}
 			q = append(q, url.QueryEscape(kv.Key)+"="+queryEscape(v))
 		}
@@ -276,14 +287,15 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 			overlays = append(overlays, r.user.Profile())
 		}
 		if st.HasBody {
-			rendered := deepCopy(st.Body)
+			written := st.Body
+			if r.rebind != nil {
+				written = r.rebind.body(written)
+			}
+			rendered := deepCopy(written)
 			if !st.Verbatim {
-				if rendered, err = scenario.Render(st.Body, r.lookup); err != nil {
+				if rendered, err = scenario.Render(written, r.lookup); err != nil {
 					return fail(&ScenarioError{Msg: err.Error()})
 				}
-			}
-			if r.rebind != nil {
-				rendered = r.rebind.body(rendered)
 			}
 			overlays = append(overlays, rendered)
 		}
@@ -304,6 +316,11 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 		}
 		if err != nil {
 			return fail(err)
+		}
+	}
+	if r.rebind != nil {
+		if ids := r.rebind.take(); len(ids) > 0 {
+			return fail(&ScenarioError{Msg: fmt.Sprintf("the recording's id %s is sent here, but no earlier answer of this target paired it with an id of its own: the recording lacks the steps that created it (record from the first provisioning on, or replay against the server it was recorded on)", ids[0])})
 		}
 	}
 	resp, err := onTheWire(r, func() (*harness.Response, error) {

@@ -454,3 +454,119 @@ func TestUnencodableBodyIsAScenarioError(t *testing.T) {
 		t.Fatalf("%d requests sent for a body that cannot be encoded", len(m.reqs))
 	}
 }
+
+// A recording replayed without the steps that created its resources (a force-sync-only
+// recording on a fresh target) sends a recorded id no answer paired: that is the scenario's
+// problem (the run could not be done), named at the step, not the target's.
+func TestRebindUnpairedRecordedIDIsAScenarioError(t *testing.T) {
+	sc := parse(t, `version: 1
+name: r
+source: test
+rebind: auto
+forceSync:
+  - method: GET
+    path: /Users/rec-ann
+    response: {status: 200, body: {id: rec-ann, userName: ann@acme.example}}
+`)
+	m := newMock(t)
+	err := replayPhase(t, m, sc, sc.ForceSync, okta.NewRun(sc, "t"))
+	var se *okta.StepError
+	if !okta.IsScenarioError(err) || !errors.As(err, &se) || se.Pos.Line != 6 || !strings.Contains(err.Error(), "the recording's id rec-ann is sent here, but no earlier answer of this target paired it") {
+		t.Fatalf("got %v", err)
+	}
+	if len(m.reqs) != 0 {
+		t.Fatalf("sent %+v", m.reqs)
+	}
+}
+
+// Against a target that numbers ids 1, 2, 3… the live id of one user can be the recorded id of
+// another. Each value is bound once: the recording's text is re-bound before templates are
+// rendered, so a captured live id is never rewritten again.
+func TestRebindBindsEachValueOnceWithSequentialIDs(t *testing.T) {
+	sc := parse(t, `version: 1
+name: r
+source: test
+rebind: auto
+provision:
+  - method: POST
+    path: /Users
+    body: {userName: ann@acme.example}
+    response: {status: 201, body: {id: "1", userName: ann@acme.example}}
+  - method: POST
+    path: /Users
+    body: {userName: bob@acme.example}
+    response: {status: 201, body: {id: "2", userName: bob@acme.example}}
+forceSync:
+  - method: GET
+    path: /Users/1
+    capture: {annID: $.id}
+  - method: PUT
+    path: /Users/{{annID}}
+    body: {id: "{{annID}}", userName: ann@acme.example, manager: {value: "1"}}
+`)
+	m := newMock(t)
+	next := 1 // the live target already holds user 1: ann gets 2, bob 3
+	m.on("POST", "/Users", func(sent) (int, any) {
+		next++
+		return 201, map[string]any{"id": strconv.Itoa(next)}
+	})
+	m.on("GET", `/Users/\d+`, func(s sent) (int, any) {
+		return 200, map[string]any{"id": strings.TrimPrefix(s.Path, "/Users/")}
+	})
+	m.on("PUT", `/Users/\d+`, func(s sent) (int, any) { return 200, map[string]any{"id": "2"} })
+	r := okta.NewRun(sc, "t")
+	if err := replayPhase(t, m, sc, sc.Provision, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := replayPhase(t, m, sc, sc.ForceSync, r); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.reqs[2].Path; got != "/Users/2" {
+		t.Fatalf("recorded /Users/1 went to %s, want ann's live id 2", got)
+	}
+	put := m.reqs[3]
+	if put.Path != "/Users/2" || put.Body["id"] != "2" {
+		t.Fatalf("the captured live id was bound a second time: %s %v", put.Path, put.Body)
+	}
+	if mgr, _ := put.Body["manager"].(map[string]any); mgr["value"] != "2" {
+		t.Fatalf("a recorded id written in the body is re-bound once: %v", put.Body)
+	}
+}
+
+// Okta's assignment of a user the lookup finds deactivated reactivates it (no POST); one the
+// lookup does not find is POSTed, and a restoring server's 200 is accepted.
+func TestAssignReactivatesWhatTheLookupFindsAndPostsOtherwise(t *testing.T) {
+	sc := parse(t, `version: 1
+name: a
+source: s
+org:
+  users:
+    - {key: erin, userName: erin@acme.example}
+    - {key: finn, userName: finn@acme.example}
+forceSync:
+  - okta: assign
+`)
+	m := newMock(t)
+	m.on("GET", "/Users", func(s sent) (int, any) {
+		if strings.Contains(s.Query, "erin") {
+			return 200, map[string]any{"totalResults": 1, "startIndex": 1, "itemsPerPage": 1, "Resources": []any{map[string]any{"id": "live-erin", "active": false}}}
+		}
+		return 200, map[string]any{"totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []any{}}
+	})
+	m.on("PATCH", "/Users/live-erin", func(s sent) (int, any) { return 204, nil })
+	m.on("POST", "/Users", func(s sent) (int, any) { return 200, map[string]any{"id": "old-finn"} })
+	r := okta.NewRun(sc, "t")
+	if err := replayPhase(t, m, sc, sc.ForceSync, r); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.reqs) != 4 || m.reqs[1].Method != "PATCH" || m.reqs[3].Method != "POST" {
+		t.Fatalf("requests %+v", m.reqs)
+	}
+	ops, _ := json.Marshal(m.reqs[1].Body["Operations"])
+	if string(ops) != `[{"op":"replace","value":{"active":true}}]` {
+		t.Fatalf("reactivation %s", ops)
+	}
+	if r.UserIDs["erin"] != "live-erin" || r.UserIDs["finn"] != "old-finn" {
+		t.Fatalf("ids %v", r.UserIDs)
+	}
+}

@@ -43,3 +43,32 @@ func (m *preserve) FailureMessage(any) string {
 func (m *preserve) NegatedFailureMessage(any) string {
 	return "expected the force sync to change link or membership state, but nothing moved"
 }
+
+// MoveNothing succeeds when a diff (harness.Diff, or one okta.Replay computed over the settle
+// window) is empty. Its failure message is the diff in words, with when a re-read saw it.
+func MoveNothing() types.GomegaMatcher { return &moveNothing{} }
+
+type moveNothing struct{ diff harness.Diff }
+
+func (m *moveNothing) Match(actual any) (bool, error) {
+	switch d := actual.(type) {
+	case harness.Diff:
+		m.diff = d
+	case *harness.Diff:
+		if d == nil {
+			return false, fmt.Errorf("MoveNothing expects a harness.Diff, got a nil *harness.Diff")
+		}
+		m.diff = *d
+	default:
+		return false, fmt.Errorf("MoveNothing expects a harness.Diff, got %T", actual)
+	}
+	return m.diff.Empty(), nil
+}
+
+func (m *moveNothing) FailureMessage(any) string {
+	return "the force sync changed link or membership state:\n" + m.diff.String()
+}
+
+func (m *moveNothing) NegatedFailureMessage(any) string {
+	return "expected the force sync to change link or membership state, but nothing moved"
+}

@@ -12,7 +12,8 @@ import (
 func managed(email string) bool { return strings.HasSuffix(email, "@acme.example") }
 
 func TestPreserveLinksAndMemberships(t *testing.T) {
-	bob := harness.UserState{ID: "u2", UserName: "bob@partner.example", PrimaryEmail: "bob@partner.example", Link: "acct-bob", Active: true}
+	active := true
+	bob := harness.UserState{ID: "u2", UserName: "bob@partner.example", PrimaryEmail: "bob@partner.example", Link: "acct-bob", Active: &active}
 	before := &harness.Snapshot{LinkProbed: true, Users: []harness.UserState{bob},
 		Groups: []harness.GroupState{{ID: "g", DisplayName: "jira-users", Members: []string{"u2"}}}}
 	same := &harness.Snapshot{LinkProbed: true, Users: []harness.UserState{bob},

@@ -197,7 +197,8 @@ func (u User) Profile() map[string]any {
 func (u User) emails() []any {
 	out := []any{map[string]any{"primary": true, "value": u.PrimaryEmail(), "type": "work"}}
 	if u.SecondEmail != "" {
-		out = append(out, map[string]any{"primary": false, "value": u.SecondEmail, "type": "other"})
+		// A second email from a custom mapping comes without the primary flag (okta-traffic.md).
+		out = append(out, map[string]any{"value": u.SecondEmail, "type": "other"})
 	}
 	return out
 }

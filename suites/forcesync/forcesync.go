@@ -6,6 +6,7 @@ package forcesync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -54,6 +55,7 @@ const (
 	EntryLogs         = reports.EntryLogs
 	EntrySnapshots    = reports.EntrySnapshots
 	EntryScenarioFile = reports.EntryScenarioFile
+	EntryCoverage     = reports.EntryCoverage
 )
 
 // Define builds the spec tree for cfg: one It per scenario, labelled idp:okta and
@@ -101,6 +103,11 @@ func Define(cfg *Config) {
 		}
 	})
 
+	// Links are the headline invariant: a run that cannot check them says so before it starts.
+	for _, line := range Caveats(cfg.Target) {
+		fmt.Fprintln(progress, line)
+	}
+
 	// forcesync/okta/<scenario>: the JUnit testcase name (see package reports).
 	Describe("forcesync", func() {
 		Describe("okta", func() {
@@ -115,6 +122,22 @@ func Define(cfg *Config) {
 	})
 }
 
+// Caveats are what a run against target will not check, said at its start: no link probe,
+// no audit probe, no verified domains.
+func Caveats(target harness.TargetSpec) []string {
+	var out []string
+	if !target.LinkProbe.Enabled() {
+		out = append(out, "note: "+harness.NoLinkProbe)
+	}
+	if !target.AuditProbe.Enabled() {
+		out = append(out, "note: audit not checked: no audit probe (set --target-audit-path and --target-audit-pattern)")
+	}
+	if len(target.VerifiedDomains) == 0 {
+		out = append(out, "note: "+harness.NoVerifiedDomains)
+	}
+	return out
+}
+
 // ScenarioLabels are the labels of a scenario's spec, which --label-filter matches.
 func ScenarioLabels(sc *scenario.Scenario) []string {
 	return append([]string{"idp:okta", "scenario:" + sc.Name}, sc.Labels...)
@@ -125,6 +148,8 @@ func progressResult(r SpecReport) string {
 	run := reports.FromGinkgo(types.Report{SpecReports: types.SpecReports{r}, SuiteSucceeded: true}, reports.Options{})
 	c := run.Cases[0]
 	switch {
+	case c.Status == reports.Passed && c.Coverage != nil:
+		return fmt.Sprintf("PASS %s (checked %s) (%s)", r.LeafNodeText, c.Coverage.Short(), r.RunTime.Round(time.Millisecond))
 	case c.Status == reports.Passed:
 		return fmt.Sprintf("PASS %s (%s)", r.LeafNodeText, r.RunTime.Round(time.Millisecond))
 	case c.Verdict == Regression:
@@ -235,15 +260,20 @@ func waitTerminations() {
 	terminateErrs = nil
 }
 
-// check classifies a replay or snapshot error.
-func check(what string, err error) {
+// check classifies a replay error: a run that could not be done (exit 2), or a regression of
+// the target (exit 1).
+func check(err error) {
 	if err == nil {
 		return
 	}
-	if harness.IsCouldNotRun(err) || okta.IsScenarioError(err) {
-		couldNotRun("%s: %v", what, err)
+	if okta.IsCouldNotRun(err) {
+		couldNotRun("%v", err)
 	}
-	targetFailed("%s: the target failed Okta's traffic: %v", what, err)
+	var pe *okta.PhaseError
+	if errors.As(err, &pe) {
+		targetFailed("%s: the target failed Okta's traffic: %v", pe.Phase, pe.Err)
+	}
+	targetFailed("the target failed Okta's traffic: %v", err)
 }
 
 func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progress io.Writer) {
@@ -288,42 +318,26 @@ func runScenario(ctx context.Context, cfg *Config, sc *scenario.Scenario, progre
 	}
 	client.Observe(requests.Add)
 	replayer := &okta.Replayer{Client: client, Progress: progress}
-	run := okta.NewRun(sc, cfg.RunID)
-	probes := harness.Probes{Link: spec.LinkProbe, Audit: spec.AuditProbe}
-
-	By("provisioning the org as Okta does")
-	provision := sc.Provision
-	if len(provision) == 0 {
-		provision = []scenario.Step{{Okta: "provision", Pos: scenario.Pos{File: sc.File}}}
+	res, err := replayer.Replay(ctx, sc, cfg.RunID, okta.Options{
+		Probes:  harness.Probes{Link: spec.LinkProbe, Audit: spec.AuditProbe},
+		Managed: spec.Classifier(),
+		Settle:  spec.SettleWindow(),
+		Step:    func(s string) { By(s) },
+	})
+	if res.Before != nil {
+		AddReportEntry(EntryCoverage, ReportEntryVisibilityNever, res.Coverage)
 	}
-	check("provision", explain(ctx, target, replayer.Phase(ctx, run, "provision", provision)))
-
-	By("taking the snapshot before the force sync")
-	before, err := harness.TakeSnapshot(ctx, client, run.Scope(), probes)
-	check("snapshot before", explain(ctx, target, err))
-
-	for i := 0; i < sc.Repeat; i++ {
-		By(fmt.Sprintf("replaying the recorded force sync (%d/%d)", i+1, sc.Repeat))
-		check("forceSync", explain(ctx, target, replayer.Phase(ctx, run, "forceSync", sc.ForceSync)))
+	if res.Before != nil && res.After != nil {
+		if b, err := json.MarshalIndent(map[string]any{"before": res.Before, "after": res.After}, "", "  "); err == nil {
+			AddReportEntry(EntrySnapshots, ReportEntryVisibilityNever, harness.Redact(string(b), target.Spec.Token))
+		}
 	}
-	if len(sc.Verify) > 0 {
-		By("running the verify steps")
-		check("verify", explain(ctx, target, replayer.Phase(ctx, run, "verify", sc.Verify)))
-	}
-
-	By("taking the snapshot after the force sync")
-	after, err := harness.TakeSnapshot(ctx, client, run.Scope(), probes)
-	check("snapshot after", explain(ctx, target, err))
-	if b, err := json.MarshalIndent(map[string]any{"before": before, "after": after}, "", "  "); err == nil {
-		AddReportEntry(EntrySnapshots, ReportEntryVisibilityNever, harness.Redact(string(b), target.Spec.Token))
-	}
-
-	d := harness.Compare(before, after, spec.Managed)
-	if !d.Empty() {
-		AddReportEntry(EntryDiff, ReportEntryVisibilityNever, d)
+	check(explain(ctx, target, err))
+	if !res.Diff.Empty() {
+		AddReportEntry(EntryDiff, ReportEntryVisibilityNever, res.Diff)
 		AddReportEntry(VerdictEntry, Regression)
 	}
-	Expect(after).To(matchers.PreserveLinksAndMemberships(before, spec.Managed))
+	Expect(res.Diff).To(matchers.MoveNothing())
 }
 
 // Outcome reads a finished suite's report: 0 every invariant held, 1 the target regressed, 2 the
