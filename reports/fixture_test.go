@@ -51,6 +51,10 @@ func snapshotsJSON(before, after *harness.Snapshot) string {
 	return string(b)
 }
 
+// fixtureCoverage is what both snapshotted cases checked.
+var fixtureCoverage = harness.Coverage{Users: 2, Groups: 2, Memberships: 4, LinkProbe: "attribute urn:x:atlassianAccountId", Linked: 2,
+	AuditProbe: "/admin/audit", Classified: true, Unmanaged: 1, Settle: 2 * time.Second, Reads: 9}
+
 const auditLine = "Email update to unmanaged user with ID u-bob, primary email bob@partner.example, unlinked any associated atlassian account."
 
 // fixtureReport is a finished force-sync suite as Ginkgo reports it: a passed setup node, a
@@ -74,6 +78,7 @@ func fixtureReport() types.Report {
 	pass.State = types.SpecStatePassed
 	pass.ReportEntries = types.ReportEntries{
 		entry(EntryScenarioFile, "okta/identical-repush.yaml"),
+		entry(EntryCoverage, fixtureCoverage),
 		entry(EntrySnapshots, snapshotsJSON(okBefore, snap("acct-bob", true))),
 	}
 
@@ -87,6 +92,7 @@ func fixtureReport() types.Report {
 	fail.CapturedGinkgoWriterOutput = "\x1b[1mContainer started\x1b[0m with Authorization: Bearer " + bearerValue + "\n"
 	fail.ReportEntries = types.ReportEntries{
 		entry(EntryScenarioFile, "okta/case-change.yaml"),
+		entry(EntryCoverage, fixtureCoverage),
 		entry(EntrySnapshots, snapshotsJSON(badBefore, badAfter)),
 		entry(EntryDiff, diff),
 		entry(EntryVerdict, VerdictRegression),

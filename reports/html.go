@@ -26,11 +26,13 @@ type htmlRun struct {
 	Time, Generated             string
 	Cases                       []htmlCase
 	NotRun                      []string
+	Caveats                     []string
 }
 
 type htmlCase struct {
 	Case
 	Anchor, Mark, Class, Moved, Time string
+	Checked                          string // the coverage in a few words
 	Body                             string // the failure: diff in words, or the message
 	HasSnapshots                     bool
 	Users                            []userRow
@@ -63,6 +65,7 @@ func WriteHTML(w io.Writer, run *Run, secrets ...string) error {
 		Name: run.title(), Verdict: Verdict(code), Targets: run.Targets(), Tally: run.Tally(),
 		Time: roundDuration(run.Time), Generated: time.Now().UTC().Format(time.RFC3339),
 		VerdictClass: [...]string{"pass", "fail", "cnr"}[min(code, 2)],
+		Caveats:      run.Caveats(),
 	}
 	for i, c := range run.Cases {
 		if c.Status == Skipped {
@@ -80,7 +83,7 @@ func WriteHTML(w io.Writer, run *Run, secrets ...string) error {
 }
 
 func htmlCaseOf(i int, c Case) htmlCase {
-	h := htmlCase{Case: c, Anchor: fmt.Sprintf("case-%d", i+1), Mark: caseMark(c), Moved: Moved(c), Time: roundDuration(c.Time)}
+	h := htmlCase{Case: c, Anchor: fmt.Sprintf("case-%d", i+1), Mark: caseMark(c), Moved: Moved(c), Time: roundDuration(c.Time), Checked: checked(c)}
 	switch {
 	case c.Status == Passed:
 		h.Class = "pass"
@@ -95,7 +98,7 @@ func htmlCaseOf(i int, c Case) htmlCase {
 	changes := map[string]harness.Change{}
 	if c.Diff != nil {
 		for _, ch := range c.Diff.Changes {
-			changes[ch.Kind+"\x00"+ch.Subject] = ch
+			changes[ch.Kind+"\x00"+strings.ToLower(ch.Subject)] = ch
 		}
 		h.NewAudit = c.Diff.NewAudit
 	}
@@ -146,13 +149,13 @@ func userRows(before, after *harness.Snapshot, changes map[string]harness.Change
 func groupRows(before, after *harness.Snapshot, changes map[string]harness.Change) []groupRow {
 	bg, ag := map[string]harness.GroupState{}, map[string]harness.GroupState{}
 	for _, g := range before.Groups {
-		if _, dup := bg[g.DisplayName]; !dup {
-			bg[g.DisplayName] = g
+		if _, dup := bg[g.Key()]; !dup {
+			bg[g.Key()] = g
 		}
 	}
 	for _, g := range after.Groups {
-		if _, dup := ag[g.DisplayName]; !dup {
-			ag[g.DisplayName] = g
+		if _, dup := ag[g.Key()]; !dup {
+			ag[g.Key()] = g
 		}
 	}
 	bn, an := namesByID(before), namesByID(after)
@@ -161,11 +164,11 @@ func groupRows(before, after *harness.Snapshot, changes map[string]harness.Chang
 		b, inB := bg[k]
 		a, inA := ag[k]
 		r := groupRow{Name: k, Gone: !inA, New: !inB}
-		if inB {
-			r.ID, r.Before = b.ID, memberString(b.Members, bn)
-		}
 		if inA {
-			r.ID, r.After = a.ID, memberString(a.Members, an)
+			r.Name, r.ID, r.After = a.DisplayName, a.ID, memberString(a.Members, an)
+		}
+		if inB {
+			r.Name, r.ID, r.Before = b.DisplayName, b.ID, memberString(b.Members, bn)
 		}
 		if ch, ok := changes["group\x00"+k]; ok {
 			r.Changed, r.Moved = true, strings.Join(ch.Details, "; ")

@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/scimreplay/scimreplay/harness"
 )
 
 func render(t *testing.T, run *Run) (md, page string) {
@@ -28,8 +31,9 @@ func TestMarkdownSummary(t *testing.T) {
 		"## ❌ scimreplay gate: FAIL — the target changed link or membership state, or failed Okta's traffic (exit 1)\n",
 		"**Target:** `reference-directory (scimreplay/directory:dev)`",
 		"**Cases:** 1 passed, 1 failed, 1 could not run, 1 not run (filtered or skipped)",
-		"| ✅ pass | `forcesync/okta/identical-repush` | `okta/identical-repush.yaml` | nothing | 1.5s |",
-		"| ❌ fail | `forcesync/okta/case-change` | `okta/case-change.yaml` | 1 user, 2 groups, 1 audit line | 1.5s |",
+		"| ✅ pass | `forcesync/okta/identical-repush` | `okta/identical-repush.yaml` | nothing | 2 users, 2 groups, 4 memberships, 2/2 linked, audit, settle 2s | 1.5s |",
+		"| ❌ fail | `forcesync/okta/case-change` | `okta/case-change.yaml` | 1 user, 2 groups, 1 audit line | 2 users, 2 groups, 4 memberships, 2/2 linked, audit, settle 2s | 1.5s |",
+		"Checked: 2 users (1 unmanaged), 2 groups with 4 memberships seen before the sync; links: 2 of 2 users linked (attribute urn:x:atlassianAccountId); audit: /admin/audit; after-state held 2s (9 reads).",
 		"| ⚠️ could not run | `forcesync/okta/paging` | `okta/paging.yaml` | could not run: target reference-directory not ready after 1s: connection refused |",
 		"| `bob@partner.example` | unmanaged | link acct-bob → none<br>groups {confluence-users, jira-users} → {} |",
 		"| `confluence-users` | members {alice@acme.example, bob@partner.example} → {alice@acme.example} |",
@@ -38,6 +42,9 @@ func TestMarkdownSummary(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
+	}
+	if strings.Contains(md, "Not checked in this run") {
+		t.Errorf("a run that checked everything names caveats:\n%s", md)
 	}
 	if strings.Contains(md, "group-push |") {
 		t.Errorf("a case that did not run has a row:\n%s", md)
@@ -170,5 +177,31 @@ func TestTokensNeverAppearInAnyArtefact(t *testing.T) {
 		if e.Name() == "junit.xml" && !bytes.Contains(b, []byte("[REDACTED]")) {
 			t.Errorf("junit.xml should show where a secret was removed")
 		}
+	}
+}
+
+// A run without a link probe, audit probe or verified domains says so at the top of both human
+// reports, once, and each case says what it checked.
+func TestReportsSayWhatWasNotChecked(t *testing.T) {
+	run := fixtureRun()
+	bare := harness.Coverage{Users: 3, Groups: 1, Memberships: 3, Settle: 2 * time.Second, Reads: 8}
+	for i := range run.Cases {
+		if run.Cases[i].Coverage != nil {
+			run.Cases[i].Coverage = &bare
+		}
+	}
+	md, page := render(t, run)
+	for _, doc := range []string{md, page} {
+		for _, want := range []string{"Not checked in this run", harness.NoLinkProbe, harness.NoVerifiedDomains, "no audit probe"} {
+			if strings.Count(doc, want) < 1 {
+				t.Errorf("report lacks %q:\n%s", want, doc)
+			}
+		}
+	}
+	if strings.Count(md, "- "+harness.NoLinkProbe) != 1 {
+		t.Errorf("the caveat is not said once:\n%s", md)
+	}
+	if !strings.Contains(page, "<strong>Checked:</strong> 3 users, 1 group with 3 memberships seen before the sync; "+harness.NoLinkProbe) {
+		t.Errorf("report.html lacks the case's coverage:\n%s", page)
 	}
 }

@@ -133,10 +133,14 @@ func TestJUnitReadsAsCIToolsReadIt(t *testing.T) {
 	for prop, want := range map[string]string{
 		"target": "reference-directory", "target-image": "scimreplay/directory:dev",
 		"scenario-file": "okta/case-change.yaml", "verdict": "regression",
+		"checked": fixtureCoverage.String(),
 	} {
 		if got := fail.Properties.WithName(prop); got != want {
 			t.Errorf("property %s = %q, want %q", prop, got, want)
 		}
+	}
+	if !strings.Contains(fail.Properties.WithName("coverage"), `"linked":2`) {
+		t.Errorf("the coverage property is missing: %q", fail.Properties.WithName("coverage"))
 	}
 	if !strings.Contains(fail.Properties.WithName("snapshots"), `"before":{"users":[`) {
 		t.Errorf("the snapshots property is missing or not compact JSON: %.200q", fail.Properties.WithName("snapshots"))
@@ -268,7 +272,7 @@ func TestOversizedSnapshotsAreDroppedAndSaidSo(t *testing.T) {
 	for i := 0; len(big.Users) < 4000; i++ {
 		big.Users = append(big.Users, big.Users[0])
 	}
-	r.SpecReports[1].ReportEntries[1] = entry(EntrySnapshots, snapshotsJSON(big, big))
+	r.SpecReports[1].ReportEntries[2] = entry(EntrySnapshots, snapshotsJSON(big, big))
 	run := FromGinkgo(r, Options{})
 	c := run.Cases[0]
 	if c.Snapshots != nil || !strings.Contains(c.SnapshotsOmitted, "over the") {

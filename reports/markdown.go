@@ -66,6 +66,13 @@ func WriteMarkdown(w io.Writer, run *Run, secrets ...string) error {
 		fmt.Fprintf(&b, ", %d not run (filtered or skipped)", t.Skipped)
 	}
 	fmt.Fprintf(&b, " · %s\n\n", roundDuration(run.Time))
+	if cv := run.Caveats(); len(cv) > 0 {
+		b.WriteString("**Not checked in this run:**\n\n")
+		for _, c := range cv {
+			fmt.Fprintf(&b, "- %s\n", c)
+		}
+		b.WriteString("\n")
+	}
 
 	var ran []Case
 	for _, c := range run.Cases {
@@ -74,10 +81,10 @@ func WriteMarkdown(w io.Writer, run *Run, secrets ...string) error {
 		}
 	}
 	if len(ran) > 0 {
-		b.WriteString("| result | case | scenario file | what moved | time |\n|---|---|---|---|---|\n")
+		b.WriteString("| result | case | scenario file | what moved | checked | time |\n|---|---|---|---|---|---|\n")
 		for _, c := range ran {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", caseMark(c), code1(c.Name), code1(c.ScenarioFile),
-				cell(Moved(c)), roundDuration(c.Time))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", caseMark(c), code1(c.Name), code1(c.ScenarioFile),
+				cell(Moved(c)), cell(checked(c)), roundDuration(c.Time))
 		}
 		b.WriteString("\n")
 	}
@@ -108,6 +115,9 @@ func caseMarkdown(c Case) string {
 	fmt.Fprintf(&b, "### %s %s\n\n", caseMark(c), c.Name)
 	if c.ScenarioFile != "" {
 		fmt.Fprintf(&b, "Scenario %s against %s.\n\n", code1(c.ScenarioFile), code1(c.Target))
+	}
+	if c.Coverage != nil {
+		fmt.Fprintf(&b, "Checked: %s.\n\n", cell(c.Coverage.String()))
 	}
 	if c.Diff == nil || c.Diff.Empty() {
 		b.WriteString("```\n" + firstLines(c.Message, 30) + "\n```\n\n")
@@ -147,6 +157,46 @@ func caseMarkdown(c Case) string {
 		b.WriteString("```\n\n")
 	}
 	return b.String()
+}
+
+// checked is a case's coverage in a few words ("–" when no snapshot was taken).
+func checked(c Case) string {
+	if c.Coverage == nil {
+		return "–"
+	}
+	return c.Coverage.Short()
+}
+
+// Caveats are what the run did not check, once each (no link probe, no audit probe, no
+// verified domains, settle off), from the cases' coverage.
+func (r *Run) Caveats() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, c := range r.Cases {
+		cv := c.Coverage
+		if cv == nil {
+			continue
+		}
+		if cv.LinkProbe == "" {
+			add(harness.NoLinkProbe)
+		}
+		if cv.AuditProbe == "" {
+			add("audit log: no audit probe")
+		}
+		if !cv.Classified {
+			add(harness.NoVerifiedDomains)
+		}
+		if cv.Settle == 0 {
+			add("background changes: settle off (the after-state was read once)")
+		}
+	}
+	return out
 }
 
 func writeCapped(b *strings.Builder, changes []harness.Change, row func(harness.Change) string) {

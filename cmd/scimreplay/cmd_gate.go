@@ -166,7 +166,11 @@ func printVerdict(w io.Writer, r *reports.Run, code int) {
 		if c.Failed() {
 			status = "FAIL"
 		}
-		fmt.Fprintf(w, "%s %s\n", status, c.Scenario())
+		if c.Coverage != nil {
+			fmt.Fprintf(w, "%s %s — checked %s\n", status, c.Scenario(), c.Coverage.Short())
+		} else {
+			fmt.Fprintf(w, "%s %s\n", status, c.Scenario())
+		}
 		if c.Failed() {
 			lines := strings.Split(strings.TrimSpace(c.Message), "\n")
 			shown := lines
@@ -180,6 +184,9 @@ func printVerdict(w io.Writer, r *reports.Run, code int) {
 				fmt.Fprintf(w, "    … %d more lines in the JUnit and summary.md\n", len(lines)-len(shown))
 			}
 		}
+	}
+	for _, cv := range r.Caveats() {
+		fmt.Fprintln(w, "not checked: "+cv)
 	}
 	fmt.Fprintln(w, "verdict: "+reports.Verdict(code))
 }
