@@ -23,13 +23,14 @@ func (rs resourceSchema) listFilter(params scim.ListRequestParams) *listFilter {
 	return &listFilter{expr: expr, v: scimfilter.NewFilterValidator(expr, rs.filterCore, rs.exts...)}
 }
 
-// match says whether a resource (its attributes with id, meta, and extension attributes also
-// under their full "urn:…:name" key, where the library looks for them) passes the filter.
-func (f *listFilter) match(resource map[string]any) (bool, error) {
+// match says whether a resource passes the filter; view builds what the filter sees of it (its
+// attributes with id, meta, and extension attributes also under their full "urn:…:name" key,
+// where the library looks for them), only when there is a filter.
+func (f *listFilter) match(view func() map[string]any) (bool, error) {
 	if f == nil {
 		return true, nil
 	}
-	return passes(f.v, resource)
+	return passes(f.v, view())
 }
 
 // rewrite works around the library's evaluator, which never matches a sub-attribute of a

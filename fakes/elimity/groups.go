@@ -47,15 +47,7 @@ func (h groupHandler) GetAll(r *http.Request, params scim.ListRequestParams) (sc
 	defer s.st.mu.Unlock()
 	var matched []*group
 	for _, g := range s.st.groupOrder {
-		view := s.groupAttrs(g)
-		view["id"] = g.id
-		view["meta"] = map[string]any{
-			"resourceType": "Group",
-			"created":      g.created.Format(time.RFC3339),
-			"lastModified": g.modified.Format(time.RFC3339),
-			"location":     s.base + "/Groups/" + g.id,
-		}
-		ok, err := f.match(view)
+		ok, err := f.match(func() map[string]any { return s.groupView(g) })
 		if err != nil {
 			return scim.Page{}, err
 		}
@@ -188,6 +180,19 @@ func (s *Server) groupAttrs(g *group) map[string]any {
 		attrs["members"] = members
 	}
 	return attrs
+}
+
+// groupView is what a filter sees of a group.
+func (s *Server) groupView(g *group) map[string]any {
+	view := s.groupAttrs(g)
+	view["id"] = g.id
+	view["meta"] = map[string]any{
+		"resourceType": "Group",
+		"created":      g.created.Format(time.RFC3339),
+		"lastModified": g.modified.Format(time.RFC3339),
+		"location":     s.base + "/Groups/" + g.id,
+	}
+	return view
 }
 
 func (s *Server) groupResource(g *group) scim.Resource {

@@ -73,7 +73,7 @@ func (h userHandler) GetAll(r *http.Request, params scim.ListRequestParams) (sci
 	}
 	var matched []*user
 	for _, u := range candidates {
-		ok, err := f.match(s.userView(u))
+		ok, err := f.match(func() map[string]any { return s.userView(u) })
 		if err != nil {
 			return scim.Page{}, err
 		}
