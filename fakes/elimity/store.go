@@ -51,6 +51,7 @@ type state struct {
 	users      map[string]*user
 	userOrder  []*user
 	byName     map[string][]*user // lower-cased userName → users
+	byExternal map[string][]*user // externalId → users, oldest first
 	groups     map[string]*group
 	groupOrder []*group
 	memberOf   map[string]map[string]bool // member id → ids of the groups holding it
@@ -58,10 +59,11 @@ type state struct {
 
 func newState() *state {
 	return &state{
-		users:    map[string]*user{},
-		byName:   map[string][]*user{},
-		groups:   map[string]*group{},
-		memberOf: map[string]map[string]bool{},
+		users:      map[string]*user{},
+		byName:     map[string][]*user{},
+		byExternal: map[string][]*user{},
+		groups:     map[string]*group{},
+		memberOf:   map[string]map[string]bool{},
 	}
 }
 
@@ -77,16 +79,26 @@ func (st *state) newAccount() string {
 
 func nameKey(userName string) string { return strings.ToLower(userName) }
 
-func (st *state) indexName(u *user) {
+func (st *state) indexUser(u *user) {
 	k := nameKey(u.userName())
 	st.byName[k] = append(st.byName[k], u)
+	if ext := u.externalID(); ext != "" {
+		st.byExternal[ext] = append(st.byExternal[ext], u)
+		slices.SortFunc(st.byExternal[ext], func(a, b *user) int { return a.seq - b.seq })
+	}
 }
 
-func (st *state) unindexName(u *user) {
+func (st *state) unindexUser(u *user) {
 	k := nameKey(u.userName())
 	st.byName[k] = slices.DeleteFunc(st.byName[k], func(x *user) bool { return x == u })
 	if len(st.byName[k]) == 0 {
 		delete(st.byName, k)
+	}
+	if ext := u.externalID(); ext != "" {
+		st.byExternal[ext] = slices.DeleteFunc(st.byExternal[ext], func(x *user) bool { return x == u })
+		if len(st.byExternal[ext]) == 0 {
+			delete(st.byExternal, ext)
+		}
 	}
 }
 
@@ -94,20 +106,20 @@ func (st *state) unindexName(u *user) {
 func (st *state) addUser(u *user) {
 	st.users[u.id] = u
 	st.userOrder = append(st.userOrder, u)
-	st.indexName(u)
+	st.indexUser(u)
 }
 
-// setUserAttrs replaces a user's attributes, keeping the userName index right.
+// setUserAttrs replaces a user's attributes, keeping the userName and externalId indexes right.
 func (st *state) setUserAttrs(u *user, attrs map[string]any, now time.Time) {
-	st.unindexName(u)
+	st.unindexUser(u)
 	u.attrs = attrs
 	u.modified = now
-	st.indexName(u)
+	st.indexUser(u)
 }
 
 func (st *state) deleteUser(u *user) {
 	st.dropMember(u.id)
-	st.unindexName(u)
+	st.unindexUser(u)
 	delete(st.users, u.id)
 	st.userOrder = slices.DeleteFunc(st.userOrder, func(x *user) bool { return x == u })
 }

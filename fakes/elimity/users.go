@@ -255,8 +255,8 @@ func (s *Server) userNameTaken(name string, except *user) bool {
 
 // inactiveByExternalID is the oldest deactivated user with that externalId.
 func (st *state) inactiveByExternalID(ext string) *user {
-	for _, u := range st.userOrder {
-		if !u.active() && u.externalID() == ext {
+	for _, u := range st.byExternal[ext] {
+		if !u.active() {
 			return u
 		}
 	}
