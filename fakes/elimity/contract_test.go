@@ -38,7 +38,7 @@ func verdict(t *testing.T, sc *scenario.Scenario, variants []string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	p := &okta.Replayer{Client: client}
-	res, err := p.Replay(ctx, sc, "test", harness.Probes{Link: harness.LinkProbe{Attribute: elimity.LinkAttribute}})
+	res, err := p.Replay(ctx, sc, "test", okta.Options{Probes: harness.Probes{Link: harness.LinkProbe{Attribute: elimity.LinkAttribute}}, Managed: managed})
 	if err != nil {
 		var se *harness.StatusError
 		if !errors.As(err, &se) {
@@ -46,31 +46,15 @@ func verdict(t *testing.T, sc *scenario.Scenario, variants []string) string {
 		}
 		return "status: " + err.Error()
 	}
-	if d := res.Diff(managed); !d.Empty() {
-		return "diff: " + d.String()
+	if !res.Diff.Empty() {
+		return "diff: " + res.Diff.String()
 	}
 	return ""
 }
 
-// disagreements are scenarios of today's catalogue that a server correct by RFC 7643/7644 and
-// Okta's documentation fails: the server is not bent to pass them. Each names the reason and the
-// verdict it gives; the test logs them, fails if one goes red in any other way, and says so when
-// one passes (the scenario changed, and its entry can go).
-var disagreements = map[string]struct{ reason, verdict string }{
-	"emails-primary-omitted": {
-		reason: "its PUT sends bob's two emails with no primary flag, the primary one second. RFC 7644 §3.5.1 " +
-			"makes a PUT replace the emails and RFC 7643 §2.4 makes an omitted primary false, so a correct " +
-			"server then flags none; the harness derives a primary from the order (the first email) and " +
-			"compares it, though scenarios/README.md says no check may compare a derived value. Okta's " +
-			"documentation: Okta flags its primary email in every create and PUT and never sends an " +
-			"emails list with no primary",
-		verdict: "diff: bob@partner.example (unmanaged): primary email bob@partner.example → bob.brown@home.example",
-	},
-}
-
 // TestCatalogueContract replays every scenario of the built-in Okta catalogue against the
-// server, as the gate would: with no variant every scenario passes (but for the disagreements
-// above), and each harmful variant turns at least one scenario red.
+// server, as the gate would: with no variant every scenario passes, and each harmful variant
+// turns at least one scenario red.
 func TestCatalogueContract(t *testing.T) {
 	scs, err := scenarios.Okta()
 	if err != nil {
@@ -80,14 +64,7 @@ func TestCatalogueContract(t *testing.T) {
 	for _, sc := range scs {
 		v := verdict(t, sc, nil)
 		baseline[sc.Name] = v
-		d, known := disagreements[sc.Name]
-		switch {
-		case v == "" && known:
-			t.Logf("%s now passes the server with no variant: its entry in disagreements can go", sc.Name)
-		case v == "":
-		case known && v == d.verdict:
-			t.Logf("%s fails a server correct by the RFCs and Okta's docs, as known: %s\n\t%s", sc.Name, v, d.reason)
-		default:
+		if v != "" {
 			t.Errorf("%s fails the server with no variant: %s", sc.Name, v)
 		}
 	}

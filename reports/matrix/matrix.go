@@ -1,8 +1,10 @@
 // Package matrix runs the detection matrix, the harness's own regression test: the gate against
-// the reference directory once with no fault, which must pass every scenario, and once per fault
-// mode, which at least one scenario must catch. Each row is a child `scimreplay gate
-// --reference-faults X` process (Ginkgo's RunSpecs runs once per process), a few at a time; the
-// matrix reads what each found from its JUnit.
+// the reference directory once with no fault, which must pass every scenario; once per fault
+// mode, which at least one scenario must catch; and once per variation (a behaviour a correct
+// server may show), which must pass every scenario like the clean directory. Each row is a child
+// `scimreplay gate --reference-faults X` (or `--reference-variations V`) process (Ginkgo's
+// RunSpecs runs once per process), a few at a time; the matrix reads what each found from its
+// JUnit, and from the snapshots there whether each check of harness.Compare is load-bearing.
 package matrix
 
 import (
@@ -13,11 +15,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/reports"
 )
 
@@ -40,26 +44,33 @@ const (
 	exitCannotRun  = 2
 )
 
-// Row is one gate run: the reference directory with one fault on, or none.
+// Row is one gate run: the reference directory with one fault on, one variation on, or neither.
 type Row struct {
-	Fault    string // "" for the clean directory
-	Dir      string // its junit.xml, summary.md, report.html and gate.log
-	Code     int    // the gate's exit code
+	Fault     string // "" for the clean directory and variation rows
+	Variation string // "" for the clean directory and fault rows
+	Dir       string // its junit.xml, summary.md, report.html and gate.log
+	// Args are the row's own gate flags (its fault or variation, its settle window).
+	Args     []string
+	Code     int // the gate's exit code
 	Elapsed  time.Duration
 	CaughtBy []string // scenarios that failed with a regression
 	Broken   []string // scenarios that could not run
 	Err      string   // why the row has no result
 }
 
-// Name is the fault, or CleanRow.
+// Name is the fault, the variation, or CleanRow.
 func (r *Row) Name() string {
-	if r.Fault == "" {
-		return CleanRow
+	switch {
+	case r.Fault != "":
+		return r.Fault
+	case r.Variation != "":
+		return r.Variation
 	}
-	return r.Fault
+	return CleanRow
 }
 
-// Verdict judges the row.
+// Verdict judges the row: a fault row must be caught, the clean row and a variation row must
+// pass every scenario.
 func (r *Row) Verdict() string {
 	switch {
 	case r.Err != "":
@@ -83,6 +94,8 @@ func (r *Row) Summary() string {
 	switch {
 	case v == Caught:
 		s += " by " + strings.Join(r.CaughtBy, ", ")
+	case v == FalseAlarm && r.Variation != "":
+		s += ": a correct server's variation failed " + strings.Join(r.CaughtBy, ", ")
 	case v == FalseAlarm:
 		s += ": the clean directory failed " + strings.Join(r.CaughtBy, ", ")
 	case r.Err != "":
@@ -95,21 +108,41 @@ func (r *Row) Summary() string {
 
 // Options say what to run.
 type Options struct {
-	Exe      string   // the scimreplay binary
-	Out      string   // each row's reports go to Out/runs/<fault or clean>/
-	Faults   []string // the fault modes, one row each, after the clean row
-	GateArgs []string // more flags for every gate (--scenarios, --label-filter)
-	Jobs     int      // gates at a time (at least 1)
-	Progress io.Writer
+	Exe        string   // the scimreplay binary
+	Out        string   // each row's reports go to Out/runs/<fault, variation or clean>/
+	Faults     []string // the fault modes, one row each, after the clean row
+	Variations []string // the variations, one row each, after the faults
+	// Background names the faults that act after the write is answered, which only a re-read
+	// in the settle window sees. Every other fault row runs with --settle 0: a window only adds
+	// detections (its first read is the one read of a window of 0), so a fault caught without
+	// one is caught with one, and the rows that must stay green (the clean directory and every
+	// variation) keep the gate's default window.
+	Background []string
+	GateArgs   []string // more flags for every gate (--scenarios, --label-filter, --reference-loopback)
+	Jobs       int      // gates at a time (at least 1)
+	Progress   io.Writer
+}
+
+// Rows lists the matrix's rows in order: the clean directory, each fault, each variation.
+func (o Options) Rows() []*Row {
+	rows := []*Row{{Dir: filepath.Join(o.Out, "runs", "clean")}}
+	for _, f := range o.Faults {
+		args := []string{"--reference-faults=" + f}
+		if !slices.Contains(o.Background, f) {
+			args = append(args, "--settle=0")
+		}
+		rows = append(rows, &Row{Fault: f, Dir: filepath.Join(o.Out, "runs", f), Args: args})
+	}
+	for _, v := range o.Variations {
+		rows = append(rows, &Row{Variation: v, Dir: filepath.Join(o.Out, "runs", v), Args: []string{"--reference-variations=" + v}})
+	}
+	return rows
 }
 
 // Run runs every row, Jobs at a time, and returns them in order. Cancelling ctx interrupts the
 // gates still running, so they remove their containers.
 func Run(ctx context.Context, o Options) []*Row {
-	rows := []*Row{{Fault: "", Dir: filepath.Join(o.Out, "runs", "clean")}}
-	for _, f := range o.Faults {
-		rows = append(rows, &Row{Fault: f, Dir: filepath.Join(o.Out, "runs", f)})
-	}
+	rows := o.Rows()
 	progress := o.Progress
 	if progress == nil {
 		progress = io.Discard
@@ -123,7 +156,7 @@ func Run(ctx context.Context, o Options) []*Row {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			row.run(ctx, o.Exe, o.GateArgs)
+			row.run(ctx, o.Exe, append(slices.Clip(row.Args), o.GateArgs...))
 			mu.Lock()
 			defer mu.Unlock()
 			fmt.Fprintf(progress, "  [%d/%d] %s\n", i+1, len(rows), row.Summary())
@@ -150,7 +183,7 @@ func (r *Row) run(ctx context.Context, exe string, gateArgs []string) {
 	defer log.Close()
 	junit := filepath.Join(r.Dir, "junit.xml")
 	os.Remove(junit) // a result of an earlier run must not pass for this one's
-	args := append([]string{"gate", "--reference-faults=" + r.Fault, "--junit=" + junit}, gateArgs...)
+	args := append([]string{"gate", "--junit=" + junit}, gateArgs...)
 	cmd := Command(ctx, exe, args...)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	cmd.Stdout, cmd.Stderr = log, log
@@ -178,46 +211,115 @@ func (r *Row) run(ctx context.Context, exe string, gateArgs []string) {
 	}
 }
 
-// WriteTable prints the matrix (fault, verdict, the scenarios that caught it: the longest column
-// last) and returns its exit code: 1 when a fault went uncaught or the clean directory failed,
-// else 2 when a row could not be run, else 0.
+// WriteTable prints the matrix in two halves — the clean directory and the faults (verdict, the
+// scenarios that caught each: the longest column last), then the variations (verdict, the
+// scenarios they failed) — and returns its exit code: 1 when a fault went uncaught, or the
+// clean directory or a variation failed (a false red), else 2 when a row could not be run,
+// else 0.
 func WriteTable(w io.Writer, rows []*Row) int {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "fault\tverdict\tcaught by")
 	code := exitOK
+	half := func(head string, keep func(*Row) bool) {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, head)
+		for _, r := range rows {
+			if !keep(r) {
+				continue
+			}
+			v := r.Verdict()
+			by := strings.Join(r.CaughtBy, ", ")
+			if by == "" {
+				by = "—"
+			}
+			if len(r.Broken) > 0 {
+				by += fmt.Sprintf(" (could not run: %s)", strings.Join(r.Broken, ", "))
+			}
+			if r.Err != "" {
+				by += " (" + r.Err + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name(), v, by)
+			switch v {
+			case Missed, FalseAlarm:
+				code = exitRegression
+			case CouldNotRun:
+				if code == exitOK {
+					code = exitCannotRun
+				}
+			}
+		}
+		tw.Flush()
+	}
+	half("fault\tverdict\tcaught by", func(r *Row) bool { return r.Variation == "" })
+	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Variation != "" }) {
+		fmt.Fprintln(w)
+		half("variation (a correct server's)\tverdict\tfailed by", func(r *Row) bool { return r.Variation != "" })
+	}
+	return code
+}
+
+// LoadBearing says, for each check of harness.Compare, which faults no scenario catches with
+// that check left out, worked out again from the snapshots each fault row's gate took (so the
+// matrix costs no gate per check). A fault caught by an unexpected status, or whose snapshots
+// were too large to keep, stays caught whatever check is left out. A check that no fault needs
+// is not load-bearing: deleting it would go unnoticed.
+func LoadBearing(rows []*Row) (map[harness.Check][]string, error) {
+	out := map[harness.Check][]string{}
 	for _, r := range rows {
-		v := r.Verdict()
-		by := strings.Join(r.CaughtBy, ", ")
-		if by == "" {
-			by = "—"
+		if r.Fault == "" || r.Verdict() != Caught {
+			continue
 		}
-		if len(r.Broken) > 0 {
-			by += fmt.Sprintf(" (could not run: %s)", strings.Join(r.Broken, ", "))
+		run, err := reports.ReadJUnit(filepath.Join(r.Dir, "junit.xml"))
+		if err != nil {
+			return nil, fmt.Errorf("fault %s: %w", r.Fault, err)
 		}
-		if r.Err != "" {
-			by += " (" + r.Err + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name(), v, by)
-		switch v {
-		case Missed, FalseAlarm:
-			code = exitRegression
-		case CouldNotRun:
-			if code == exitOK {
-				code = exitCannotRun
+		for _, check := range harness.Checks() {
+			caught := false
+			for _, c := range run.Cases {
+				if !c.Failed() || c.Verdict != reports.VerdictRegression {
+					continue
+				}
+				if c.Snapshots == nil || c.Snapshots.Before == nil || c.Snapshots.After == nil {
+					caught = true // by a status, or the snapshots were not kept
+					break
+				}
+				d := harness.CompareWith(c.Snapshots.Before, c.Snapshots.After, harness.CompareOptions{Skip: []harness.Check{check}})
+				if !d.Empty() {
+					caught = true
+					break
+				}
+			}
+			if !caught {
+				out[check] = append(out[check], r.Fault)
 			}
 		}
 	}
+	return out, nil
+}
+
+// WriteLoadBearing prints, per check, the faults that go unseen without it, and returns the
+// checks that no fault needs.
+func WriteLoadBearing(w io.Writer, lb map[harness.Check][]string) (idle []harness.Check) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "check\tmissed without it")
+	for _, c := range harness.Checks() {
+		faults := lb[c]
+		by := strings.Join(faults, ", ")
+		if len(faults) == 0 {
+			by = "— (not load-bearing: no fault needs it)"
+			idle = append(idle, c)
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", c, by)
+	}
 	tw.Flush()
-	return code
+	return idle
 }
 
 // Verdict is the matrix's closing line for its exit code.
 func Verdict(code int) string {
 	switch code {
 	case exitOK:
-		return "matrix: PASS — every fault mode is caught and the clean directory passes (exit 0)"
+		return "matrix: PASS — every fault mode is caught, and the clean directory and every variation pass (exit 0)"
 	case exitRegression:
-		return "matrix: FAIL — a fault mode went uncaught or the clean directory failed (exit 1)"
+		return "matrix: FAIL — a fault mode went uncaught, or the clean directory or a variation failed (exit 1)"
 	}
 	return "matrix: COULD NOT RUN — a gate run could not be done (exit 2)"
 }
