@@ -98,3 +98,36 @@ func (d *Directory) settlePrimary(attrs map[string]any, storedPrimary string, fa
 	}
 	attrs["emails"] = out
 }
+
+// dedupeEmails stores each (value, type) pair once, values compared
+// case-insensitively as emails are (RFC 7643 §2.4: a service provider SHOULD
+// NOT return the same (type, value) combination more than once). The first
+// entry is kept; it is primary if any of its duplicates was.
+func dedupeEmails(attrs map[string]any) {
+	list := emailList(attrs)
+	if len(list) < 2 {
+		return
+	}
+	seen := make(map[string]int, len(list))
+	out := make([]any, 0, len(list))
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			out = append(out, e)
+			continue
+		}
+		typ, _ := m["type"].(string)
+		key := strings.ToLower(emailValue(e)) + "\x00" + strings.ToLower(strings.TrimSpace(typ))
+		if i, dup := seen[key]; dup {
+			if isPrimary(e) && !isPrimary(out[i]) {
+				kept := mergeMaps(out[i].(map[string]any), nil)
+				kept["primary"] = true
+				out[i] = kept
+			}
+			continue
+		}
+		seen[key] = len(out)
+		out = append(out, e)
+	}
+	attrs["emails"] = out
+}

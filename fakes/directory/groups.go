@@ -2,6 +2,7 @@ package directory
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 )
@@ -305,9 +306,7 @@ func (d *Directory) replaceGroup(r *http.Request, id string) (*response, error) 
 			next.add(id, false)
 		}
 	}
-	g.attrs = attrs
-	d.setMembers(g, next)
-	d.touchGroup(g)
+	d.storeGroup(g, attrs, next)
 	return d.groupResponse(r, g, http.StatusOK), nil
 }
 
@@ -347,10 +346,21 @@ func (d *Directory) patchGroup(r *http.Request, id string) (*response, error) {
 	if err := d.renameGroup(g, next); err != nil {
 		return nil, err
 	}
-	g.attrs = next
-	d.setMembers(g, members)
-	d.touchGroup(g)
+	d.storeGroup(g, next, members)
 	return d.groupResponse(r, g, http.StatusOK), nil
+}
+
+// storeGroup makes attrs and members the group's state. The version and
+// lastModified move only if the group really changed (RFC 7644 §3.14):
+// Okta's rename with the name the group has, or a re-add of a member, is no
+// change; members are compared as a multiset, as they have no order.
+func (d *Directory) storeGroup(g *group, attrs map[string]any, members *memberList) {
+	changed := !equivalent(g.attrs, attrs) || !maps.Equal(g.members.count, members.count)
+	g.attrs = attrs
+	d.setMembers(g, members)
+	if changed {
+		d.touchGroup(g)
+	}
 }
 
 // patchMembers applies one PATCH operation on a group's members to ml, the

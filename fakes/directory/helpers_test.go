@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -218,3 +219,27 @@ func equalStrings(a, b []string) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// bobBody is Okta's profile of bob as created by unmanagedInGroup; a PUT of
+// it is an identical re-push.
+func bobBody(email string) map[string]any {
+	return userBody("bob@partner.example", email, "00u-bob@partner.example")
+}
+
+// normalEmails is how the harness compares emails: the lower-cased multiset
+// of values, the primary marked with "*".
+func normalEmails(u map[string]any) string {
+	var out []string
+	list, _ := u["emails"].([]any)
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		v, _ := m["value"].(string)
+		v = strings.ToLower(strings.TrimSpace(v))
+		if m["primary"] == true {
+			v += "*"
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return strings.Join(out, ",")
+}

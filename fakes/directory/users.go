@@ -235,6 +235,7 @@ func (d *Directory) createUser(r *http.Request) (*response, error) {
 	if _, ok := attrs["active"]; !ok {
 		attrs["active"] = true
 	}
+	dedupeEmails(attrs)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if ext, _ := attrs["externalId"].(string); ext != "" {
@@ -307,7 +308,8 @@ func (d *Directory) link(u *user) {
 // updateUser replaces a user's attributes with next, the state a PUT, PATCH
 // or restoring POST computed, and applies the org model: an unmanaged user
 // whose primary email really changes is unlinked and leaves every group.
-// emailsTouched says whether the request carried emails at all.
+// emailsTouched says whether the request carried emails at all. The version
+// and lastModified move only if the user really changed (RFC 7644 §3.14).
 func (d *Directory) updateUser(u *user, next map[string]any, kind updateKind, emailsTouched bool) error {
 	if err := validateUser(next); err != nil {
 		return err
@@ -330,7 +332,7 @@ func (d *Directory) updateUser(u *user, next map[string]any, kind updateKind, em
 		emailChanged = true // ACCESS-1003: any email update counts
 	}
 
-	wasActive := u.active()
+	before, beforeAccount, wasActive := u.attrs, u.accountID, u.active()
 	delete(d.st.userByName, oldKey)
 	u.attrs = next
 	d.st.userByName[d.userKey(newName)] = u
@@ -344,7 +346,9 @@ func (d *Directory) updateUser(u *user, next map[string]any, kind updateKind, em
 		d.record(Event{Type: EventUserReactivate, UserID: u.id, AccountID: u.accountID, Message: fmt.Sprintf("User %s reactivated", u.id)})
 	}
 	d.trackActive(u)
-	d.touchUser(u)
+	if u.accountID != beforeAccount || !equivalent(before, u.attrs) {
+		d.touchUser(u)
+	}
 	return nil
 }
 
@@ -399,6 +403,7 @@ func (d *Directory) replaceUser(r *http.Request, id string) (*response, error) {
 			attrs["active"] = v // an omitted active keeps its value rather than becoming unset
 		}
 	}
+	dedupeEmails(attrs)
 	_, emailsTouched := hasKey(body, "emails")
 	if err := d.updateUser(u, attrs, updatePut, emailsTouched); err != nil {
 		return nil, err
@@ -429,6 +434,7 @@ func (d *Directory) reissue(u *user) {
 	delete(d.st.users, oldID)
 	u.id = d.newID()
 	d.st.users[u.id] = u
+	d.touchUser(u)
 	if acct := u.accountID; acct != "" {
 		u.accountID = ""
 		d.record(Event{Type: EventUnlink, UserID: u.id, AccountID: acct,
@@ -451,6 +457,9 @@ func (d *Directory) patchUser(r *http.Request, id string) (*response, error) {
 	p := newPatcher(userResource, next)
 	if err := p.apply(ops); err != nil {
 		return nil, err
+	}
+	if p.touched["emails"] {
+		dedupeEmails(next)
 	}
 	if err := d.updateUser(u, next, updatePatch, p.touched["emails"]); err != nil {
 		return nil, err
