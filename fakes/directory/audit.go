@@ -54,7 +54,8 @@ func (d *Directory) serveAudit(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveReset drops every user, group and audit event; accounts go back to
-// the seeds.
+// the seeds, and the counters of throttle-429 and sequential-ids start
+// again.
 func (d *Directory) serveReset(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		writeError(w, methodNotAllowed(r, http.MethodPost))
@@ -62,6 +63,7 @@ func (d *Directory) serveReset(w http.ResponseWriter, r *http.Request) {
 	}
 	d.mu.Lock()
 	d.st = newStore(d.seeds)
+	d.requests.Store(0)
 	d.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }

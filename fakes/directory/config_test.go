@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -46,8 +47,44 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Errorf("bad faults: %v", err)
 	}
 	empty, err := ConfigFromEnv(func(string) string { return "" })
-	if err != nil || empty.Token != "" || empty.Faults != nil || empty.SeedAccounts != nil || empty.VerifiedDomains != nil {
+	if err != nil || empty.Token != "" || empty.Faults != nil || empty.SeedAccounts != nil || empty.VerifiedDomains != nil ||
+		empty.Variations != nil || empty.ThrottleEvery != 0 {
 		t.Errorf("empty env: %+v, %v", empty, err)
+	}
+}
+
+func TestConfigFromEnvVariations(t *testing.T) {
+	env := map[string]string{
+		"DIRECTORY_FAULTS":         "access-1003",
+		"DIRECTORY_VARIATIONS":     "throttle-429, small-pages",
+		"DIRECTORY_THROTTLE_EVERY": "5",
+	}
+	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.Variations, []string{"throttle-429", "small-pages"}) || cfg.ThrottleEvery != 5 {
+		t.Errorf("config %+v", cfg)
+	}
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New(ConfigFromEnv): %v", err)
+	}
+	if d.throttleEvery != 5 {
+		t.Errorf("directory throttles every %d", d.throttleEvery)
+	}
+	if d, _ := New(Config{}); d.throttleEvery != DefaultThrottleEvery {
+		t.Errorf("default: every %d", d.throttleEvery)
+	}
+	for k, bad := range map[string]string{
+		"DIRECTORY_VARIATIONS":     "no-such-variation",
+		"DIRECTORY_THROTTLE_EVERY": "often",
+	} {
+		broken := maps.Clone(env)
+		broken[k] = bad
+		if _, err := ConfigFromEnv(func(k string) string { return broken[k] }); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: err = %v, want it named", k, bad, err)
+		}
 	}
 }
 

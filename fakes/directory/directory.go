@@ -6,15 +6,21 @@
 //
 // With no fault on it aims to be a faithful RFC 7643/7644 server, so the
 // harness's suites must pass against it; with any one fault on, some suite
-// must go red.
+// must go red. Variations (Variations, Config.Variations) switch on
+// behaviours a correct server may show — trimmed list views, throttling,
+// unordered members, short pages, hidden deactivated users, numeric ids — so
+// a harness can be shown to tolerate them: with any variation on, the suites
+// must still pass. Faults and variations combine freely.
 package directory
 
 import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,6 +47,12 @@ type Config struct {
 	Faults []string
 	// BasePath is where the SCIM endpoints are served; default "/scim/v2".
 	BasePath string
+	// Variations are the variations switched on, by catalogue name.
+	Variations []string
+	// ThrottleEvery is N of the throttle-429 variation: every Nth request to
+	// a SCIM endpoint (not /admin) is refused. 0 means DefaultThrottleEvery;
+	// 1 is rejected, as it would refuse every request.
+	ThrottleEvery int
 }
 
 // DefaultBasePath is the BasePath used when Config.BasePath is empty.
@@ -49,25 +61,40 @@ const DefaultBasePath = "/scim/v2"
 // Directory is an in-memory SCIM 2.0 service provider. It is safe for
 // concurrent use; one mutex serialises every request's access to the state.
 type Directory struct {
-	token    string
-	basePath string
-	faults   faultSet
-	verified map[string]bool
-	seeds    []Account
+	token         string
+	basePath      string
+	faults        nameSet
+	variations    nameSet
+	throttleEvery uint64
+	verified      map[string]bool
+	seeds         []Account
 
 	now   func() time.Time
-	newID func() string
+	newID func() string // called with mu held
+
+	requests atomic.Uint64 // SCIM requests counted by throttle-429
 
 	mu sync.Mutex
 	st *store
 }
 
 // New checks cfg and returns an empty directory. The error names any unknown
-// fault or malformed account.
+// fault or variation, malformed account or out-of-range setting.
 func New(cfg Config) (*Directory, error) {
-	faults, err := newFaultSet(cfg.Faults)
+	faults, err := newNameSet("fault", cfg.Faults, faultNames())
 	if err != nil {
 		return nil, fmt.Errorf("new directory: %w", err)
+	}
+	variations, err := newNameSet("variation", cfg.Variations, variationNames())
+	if err != nil {
+		return nil, fmt.Errorf("new directory: %w", err)
+	}
+	throttleEvery := cfg.ThrottleEvery
+	switch {
+	case throttleEvery == 0:
+		throttleEvery = DefaultThrottleEvery
+	case throttleEvery < 2:
+		return nil, fmt.Errorf("new directory: throttle every %d requests: want at least 2", throttleEvery)
 	}
 	verified := map[string]bool{}
 	for _, dom := range cfg.VerifiedDomains {
@@ -87,13 +114,18 @@ func New(cfg Config) (*Directory, error) {
 		seen[a.ID] = true
 	}
 	d := &Directory{
-		token:    cfg.Token,
-		basePath: normalizeBasePath(cfg.BasePath),
-		faults:   faults,
-		verified: verified,
-		seeds:    append([]Account(nil), cfg.SeedAccounts...),
-		now:      time.Now,
-		newID:    uuid.NewString,
+		token:         cfg.Token,
+		basePath:      normalizeBasePath(cfg.BasePath),
+		faults:        faults,
+		variations:    variations,
+		throttleEvery: uint64(throttleEvery),
+		verified:      verified,
+		seeds:         append([]Account(nil), cfg.SeedAccounts...),
+		now:           time.Now,
+		newID:         uuid.NewString,
+	}
+	if variations.on(varSequentialIDs) {
+		d.newID = d.sequentialID
 	}
 	d.st = newStore(d.seeds)
 	return d, nil
@@ -112,7 +144,9 @@ func normalizeBasePath(p string) string {
 
 // ConfigFromEnv reads a Config from DIRECTORY_TOKEN,
 // DIRECTORY_VERIFIED_DOMAINS (comma list), DIRECTORY_SEED_ACCOUNTS
-// ("email=id,..."), DIRECTORY_FAULTS (comma list) and DIRECTORY_BASE_PATH.
+// ("email=id,..."), DIRECTORY_FAULTS (comma list), DIRECTORY_BASE_PATH,
+// DIRECTORY_VARIATIONS (comma list) and DIRECTORY_THROTTLE_EVERY (an
+// integer). Unset variables leave the field at its zero value (the default).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Token:    getenv("DIRECTORY_TOKEN"),
@@ -133,6 +167,18 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("DIRECTORY_FAULTS: %w", err)
 	}
 	cfg.Faults = faults
+	variations, err := ParseVariations(getenv("DIRECTORY_VARIATIONS"))
+	if err != nil {
+		return Config{}, fmt.Errorf("DIRECTORY_VARIATIONS: %w", err)
+	}
+	cfg.Variations = variations
+	if s := strings.TrimSpace(getenv("DIRECTORY_THROTTLE_EVERY")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return Config{}, fmt.Errorf("DIRECTORY_THROTTLE_EVERY: %q is not an integer", s)
+		}
+		cfg.ThrottleEvery = n
+	}
 	return cfg, nil
 }
 
@@ -156,7 +202,8 @@ func ParseAccounts(s string) ([]Account, error) {
 }
 
 // ServeHTTP serves the SCIM endpoints under BasePath, GET /admin/audit and
-// POST /admin/reset.
+// POST /admin/reset. Under throttle-429, every Nth request to a SCIM endpoint
+// is answered 429 before anything else is done for it.
 func (d *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -181,6 +228,10 @@ func (d *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, d.basePath)
 	if !ok || (rest != "" && rest[0] != '/') {
 		writeError(w, notFound("no endpoint %s", r.URL.Path))
+		return
+	}
+	if d.throttled() {
+		writeError(w, throttleError())
 		return
 	}
 	resp, err := d.route(r, strings.Split(strings.Trim(rest, "/"), "/"))

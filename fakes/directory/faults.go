@@ -2,6 +2,7 @@ package directory
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -61,49 +62,47 @@ func faultNames() []string {
 	return names
 }
 
-func knownFault(name string) bool {
-	for _, f := range catalogue {
-		if f.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-func unknownFaultError(name string) error {
-	return fmt.Errorf("unknown fault %q (valid: %s)", name, strings.Join(faultNames(), ", "))
-}
-
 // ParseFaults splits a comma-separated list of fault names ("a,b"). An empty
 // string gives nil; an unknown name is an error that lists the valid names.
 // Surrounding blanks are trimmed and empty items skipped.
 func ParseFaults(s string) ([]string, error) {
+	return parseNames("fault", s, faultNames())
+}
+
+// parseNames splits a comma-separated list of catalogue names of one kind
+// ("fault", "variation").
+func parseNames(kind, s string, valid []string) ([]string, error) {
 	var names []string
 	for item := range strings.SplitSeq(s, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
 		}
-		if !knownFault(item) {
-			return nil, unknownFaultError(item)
+		if !slices.Contains(valid, item) {
+			return nil, unknownNameError(kind, item, valid)
 		}
 		names = append(names, item)
 	}
 	return names, nil
 }
 
-// faultSet is the set of fault modes switched on for one directory.
-type faultSet map[string]bool
-
-func newFaultSet(names []string) (faultSet, error) {
-	fs := faultSet{}
-	for _, n := range names {
-		if !knownFault(n) {
-			return nil, unknownFaultError(n)
-		}
-		fs[n] = true
-	}
-	return fs, nil
+func unknownNameError(kind, name string, valid []string) error {
+	return fmt.Errorf("unknown %s %q (valid: %s)", kind, name, strings.Join(valid, ", "))
 }
 
-func (fs faultSet) on(name string) bool { return fs[name] }
+// nameSet is the set of fault modes (or variations) switched on for one
+// directory.
+type nameSet map[string]bool
+
+func newNameSet(kind string, names, valid []string) (nameSet, error) {
+	set := nameSet{}
+	for _, n := range names {
+		if !slices.Contains(valid, n) {
+			return nil, unknownNameError(kind, n, valid)
+		}
+		set[n] = true
+	}
+	return set, nil
+}
+
+func (s nameSet) on(name string) bool { return s[name] }

@@ -49,15 +49,24 @@ func (h *harness) probeUser(id string) string {
 	return strings.Join(problems, ", ")
 }
 
+// membersBroken compares a group's members with want as multisets: members
+// have no order (RFC 7643 §2.4), and a duplicate is a change.
 func membersBroken(h *harness, g string, want ...string) string {
 	got, ok := h.probeMembers(g)
 	if !ok {
 		return "group gone"
 	}
-	if !equalStrings(got, want) {
+	if !sameMultiset(got, want) {
 		return fmt.Sprintf("members %v, want %v", got, want)
 	}
 	return ""
+}
+
+func sameMultiset(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // unmanagedInGroup creates bob (unmanaged, linked to the seeded acct-7) in a group.

@@ -19,16 +19,38 @@ type harness struct {
 	t   *testing.T
 	d   *Directory
 	srv *httptest.Server
+	// retry429 makes do send a throttled request again (throttle-429 on).
+	retry429 bool
 }
 
-func newHarness(t *testing.T, faults ...string) *harness {
-	t.Helper()
-	return newHarnessConfig(t, Config{
+// testConfig is the org every harness starts from.
+func testConfig(faults ...string) Config {
+	return Config{
 		Token:           testToken,
 		VerifiedDomains: []string{"acme.example"},
 		SeedAccounts:    []Account{{ID: "acct-7", Email: "bob@partner.example"}},
 		Faults:          faults,
-	})
+	}
+}
+
+func newHarness(t *testing.T, faults ...string) *harness {
+	t.Helper()
+	return newHarnessConfig(t, testConfig(faults...))
+}
+
+// newVariedHarness is newHarness with variations on. Under throttle-429 every
+// third request is refused, so the demonstrations meet it often, and the
+// client retries as a well-behaved one does.
+func newVariedHarness(t *testing.T, variations []string, faults ...string) *harness {
+	t.Helper()
+	cfg := testConfig(faults...)
+	cfg.Variations = variations
+	if slices.Contains(variations, varThrottle429) {
+		cfg.ThrottleEvery = 3
+	}
+	h := newHarnessConfig(t, cfg)
+	h.retry429 = slices.Contains(variations, varThrottle429)
+	return h
 }
 
 func newHarnessConfig(t *testing.T, cfg Config) *harness {
@@ -77,9 +99,24 @@ func (h *harness) do(method, path string, body any, headers ...string) reply {
 		k, v, _ := strings.Cut(hv, ":")
 		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
+	for attempt := 1; ; attempt++ {
+		r := h.send(req)
+		if r.status != http.StatusTooManyRequests || !h.retry429 || attempt == 3 {
+			return r
+		}
+		if req.GetBody != nil {
+			if req.Body, err = req.GetBody(); err != nil {
+				h.t.Fatalf("rewind body: %v", err)
+			}
+		}
+	}
+}
+
+func (h *harness) send(req *http.Request) reply {
+	h.t.Helper()
 	resp, err := h.srv.Client().Do(req)
 	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, path, err)
+		h.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
@@ -89,7 +126,7 @@ func (h *harness) do(method, path string, body any, headers ...string) reply {
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &r.body); err != nil {
-			h.t.Fatalf("%s %s: body is not a JSON object: %v: %s", method, path, err, raw)
+			h.t.Fatalf("%s %s: body is not a JSON object: %v: %s", req.Method, req.URL.Path, err, raw)
 		}
 	}
 	return r

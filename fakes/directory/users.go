@@ -189,13 +189,18 @@ func (d *Directory) listUsers(r *http.Request, q listQuery) (*response, error) {
 	}
 	matched := candidates
 	if q.match != nil {
+		hide := d.hidesInactive(q)
 		matched = make([]*user, 0, min(len(candidates), 64))
 		for _, u := range candidates {
+			if hide && !u.active() {
+				continue
+			}
 			if q.match(userNode{d: d, u: u, base: base}) {
 				matched = append(matched, u)
 			}
 		}
 	}
+	q = d.capPage(q)
 	pg := page(matched, q)
 	resources := make([]any, len(pg))
 	for i, u := range pg {
@@ -218,8 +223,9 @@ func (d *Directory) getUser(r *http.Request, id string) (*response, error) {
 }
 
 // createUser answers POST /Users. A POST carrying the externalId of a
-// deactivated user restores that user (Okta's reactivation), keeping its id
-// and link.
+// deactivated user restores that user (Okta's reactivation), keeping its id,
+// link and memberships: 201 by default, 200 under inactive-hidden (as
+// servers that hide deactivated users from lookups answer).
 func (d *Directory) createUser(r *http.Request) (*response, error) {
 	body, err := readObject(r)
 	if err != nil {
@@ -246,7 +252,11 @@ func (d *Directory) createUser(r *http.Request) (*response, error) {
 			if err := d.updateUser(old, attrs, updateRestore, true); err != nil {
 				return nil, err
 			}
-			return d.userResponse(r, old, http.StatusCreated), nil
+			status := http.StatusCreated
+			if d.variations.on(varInactiveHidden) {
+				status = http.StatusOK
+			}
+			return d.userResponse(r, old, status), nil
 		}
 	}
 	name := attrs["userName"].(string)
