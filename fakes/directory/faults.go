@@ -45,7 +45,7 @@ var catalogue = []Fault{
 	{faultEmptyReplaceIgnored, "PATCH replace members [] is ignored, so stale memberships stay"},
 	{faultReaddDuplicates, "adding a member that is already there stores it twice"},
 	{faultGroupPutDropsMembers, "PUT /Groups with members answers 200 but stores no members"},
-	{faultReactivateConflict, "re-POST of a deactivated user with the same externalId gets 409 instead of restoring it"},
+	{faultReactivateConflict, "deactivated users are hidden from filtered lookups, and Okta's re-POST with the same externalId gets 409 instead of restoring the user"},
 }
 
 // Faults returns the whole fault catalogue, in the order of the re-sync bug

@@ -3,6 +3,7 @@ package directory
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -109,6 +110,32 @@ func firstOf(s ...string) string {
 	return ""
 }
 
+// oktaReactivate is Okta's reactivation of a deactivated user: it looks the
+// user up by userName; if the lookup finds it, Okta updates it (active:
+// true), else it POSTs the profile again with the same externalId. Either
+// way the user must come back with its id.
+func oktaReactivate(h *harness, id string, body map[string]any) string {
+	name := body["userName"].(string)
+	r := h.do("GET", "/scim/v2/Users?filter="+url.QueryEscape(fmt.Sprintf("userName eq %q", name)), nil)
+	if r.status != http.StatusOK {
+		return fmt.Sprintf("lookup answered %d", r.status)
+	}
+	if n, _ := r.body["totalResults"].(float64); n == 1 {
+		if r := h.do("PATCH", "/scim/v2/Users/"+id, patchBody(op("replace", "", map[string]any{"active": true}))); r.status != http.StatusOK {
+			return fmt.Sprintf("reactivating PATCH answered %d", r.status)
+		}
+		return ""
+	}
+	r = h.do("POST", "/scim/v2/Users", body)
+	if r.status != http.StatusCreated && r.status != http.StatusOK {
+		return fmt.Sprintf("re-POST answered %d", r.status)
+	}
+	if r.body["id"] != id || r.body["active"] != true {
+		return fmt.Sprintf("re-POST gave id %v active %v", r.body["id"], r.body["active"])
+	}
+	return ""
+}
+
 var faultCases = []faultCase{
 	{faultAccess1003, func(h *harness) string {
 		bob := unmanagedInGroup(h)
@@ -192,14 +219,7 @@ var faultCases = []faultCase{
 	{faultReactivateConflict, func(h *harness) string {
 		bob := unmanagedInGroup(h)
 		h.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+bob, patchBody(op("replace", "", map[string]any{"active": false})))
-		r := h.do("POST", "/scim/v2/Users", userBody("bob@partner.example", "bob@partner.example", "00u-bob@partner.example"))
-		if r.status != http.StatusCreated && r.status != http.StatusOK {
-			return fmt.Sprintf("re-POST answered %d", r.status)
-		}
-		if r.body["id"] != bob || r.body["active"] != true {
-			return fmt.Sprintf("re-POST gave id %v active %v", r.body["id"], r.body["active"])
-		}
-		return h.probeUser(bob)
+		return firstOf(oktaReactivate(h, bob, bobBody("bob@partner.example")), h.probeUser(bob))
 	}},
 }
 

@@ -87,9 +87,10 @@ func (d *Directory) capPage(q listQuery) listQuery {
 }
 
 // hidesInactive reports whether deactivated users are left out of a
-// filtered lookup (inactive-hidden).
+// filtered lookup: under inactive-hidden, and under reactivate-conflict,
+// whose servers hide them too (that is why Okta re-POSTs at all).
 func (d *Directory) hidesInactive(q listQuery) bool {
-	return q.expr != nil && d.variations.on(varInactiveHidden)
+	return q.expr != nil && (d.variations.on(varInactiveHidden) || d.faults.on(faultReactivateConflict))
 }
 
 // sequentialID is the id generator of sequential-ids. The caller holds d.mu.
