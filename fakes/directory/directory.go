@@ -11,9 +11,14 @@
 // unordered members, short pages, hidden deactivated users, numeric ids — so
 // a harness can be shown to tolerate them: with any variation on, the suites
 // must still pass. Faults and variations combine freely.
+//
+// Two faults act in the background (access-1003-queued, access-1003-delayed):
+// their timers take the directory's lock when they fire, do nothing if the
+// user is gone, and are stopped by POST /admin/reset and by Close.
 package directory
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
@@ -53,7 +58,21 @@ type Config struct {
 	// a SCIM endpoint (not /admin) is refused. 0 means DefaultThrottleEvery;
 	// 1 is rejected, as it would refuse every request.
 	ThrottleEvery int
+	// QueueDelay is how long access-1003-queued holds an unlink back; 0
+	// means DefaultQueueDelay.
+	QueueDelay time.Duration
+	// Delay is how long after the write access-1003-delayed unlinks; 0 means
+	// DefaultDelay.
+	Delay time.Duration
 }
+
+// Defaults of the background faults' delays.
+const (
+	// DefaultQueueDelay is longer than any settle window a harness waits.
+	DefaultQueueDelay = 10 * time.Minute
+	// DefaultDelay is about how long Atlassian takes to process a write.
+	DefaultDelay = time.Second
+)
 
 // DefaultBasePath is the BasePath used when Config.BasePath is empty.
 const DefaultBasePath = "/scim/v2"
@@ -66,16 +85,20 @@ type Directory struct {
 	faults        nameSet
 	variations    nameSet
 	throttleEvery uint64
+	queueDelay    time.Duration
+	delay         time.Duration
 	verified      map[string]bool
 	seeds         []Account
 
-	now   func() time.Time
-	newID func() string // called with mu held
+	now       func() time.Time
+	newID     func() string // called with mu held
+	afterFunc func(time.Duration, func()) stopper
 
 	requests atomic.Uint64 // SCIM requests counted by throttle-429
 
-	mu sync.Mutex
-	st *store
+	mu     sync.Mutex
+	st     *store
+	timers map[*pending]struct{} // background work not yet done
 }
 
 // New checks cfg and returns an empty directory. The error names any unknown
@@ -95,6 +118,9 @@ func New(cfg Config) (*Directory, error) {
 		throttleEvery = DefaultThrottleEvery
 	case throttleEvery < 2:
 		return nil, fmt.Errorf("new directory: throttle every %d requests: want at least 2", throttleEvery)
+	}
+	if cfg.QueueDelay < 0 || cfg.Delay < 0 {
+		return nil, fmt.Errorf("new directory: negative delay (queue %v, delay %v)", cfg.QueueDelay, cfg.Delay)
 	}
 	verified := map[string]bool{}
 	for _, dom := range cfg.VerifiedDomains {
@@ -119,10 +145,14 @@ func New(cfg Config) (*Directory, error) {
 		faults:        faults,
 		variations:    variations,
 		throttleEvery: uint64(throttleEvery),
+		queueDelay:    cmp.Or(cfg.QueueDelay, DefaultQueueDelay),
+		delay:         cmp.Or(cfg.Delay, DefaultDelay),
 		verified:      verified,
 		seeds:         append([]Account(nil), cfg.SeedAccounts...),
 		now:           time.Now,
 		newID:         uuid.NewString,
+		afterFunc:     func(delay time.Duration, f func()) stopper { return time.AfterFunc(delay, f) },
+		timers:        map[*pending]struct{}{},
 	}
 	if variations.on(varSequentialIDs) {
 		d.newID = d.sequentialID
@@ -145,8 +175,9 @@ func normalizeBasePath(p string) string {
 // ConfigFromEnv reads a Config from DIRECTORY_TOKEN,
 // DIRECTORY_VERIFIED_DOMAINS (comma list), DIRECTORY_SEED_ACCOUNTS
 // ("email=id,..."), DIRECTORY_FAULTS (comma list), DIRECTORY_BASE_PATH,
-// DIRECTORY_VARIATIONS (comma list) and DIRECTORY_THROTTLE_EVERY (an
-// integer). Unset variables leave the field at its zero value (the default).
+// DIRECTORY_VARIATIONS (comma list), DIRECTORY_THROTTLE_EVERY (an integer),
+// DIRECTORY_QUEUE_DELAY and DIRECTORY_DELAY (Go durations, "10m", "50ms").
+// Unset variables leave the field at its zero value (the default).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Token:    getenv("DIRECTORY_TOKEN"),
@@ -178,6 +209,18 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("DIRECTORY_THROTTLE_EVERY: %q is not an integer", s)
 		}
 		cfg.ThrottleEvery = n
+	}
+	for _, e := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"DIRECTORY_QUEUE_DELAY", &cfg.QueueDelay}, {"DIRECTORY_DELAY", &cfg.Delay}} {
+		if s := strings.TrimSpace(getenv(e.name)); s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil {
+				return Config{}, fmt.Errorf("%s: %w", e.name, err)
+			}
+			*e.dst = v
+		}
 	}
 	return cfg, nil
 }
@@ -367,4 +410,49 @@ func etag(version uint64) string { return fmt.Sprintf(`W/"%d"`, version) }
 func (d *Directory) managed(email string) bool {
 	i := strings.LastIndex(email, "@")
 	return i >= 0 && d.verified[strings.ToLower(strings.TrimSpace(email[i+1:]))]
+}
+
+// stopper is what a background timer offers: time.Timer's Stop.
+type stopper interface{ Stop() bool }
+
+// pending is one piece of background work (a timer of access-1003-queued or
+// access-1003-delayed).
+type pending struct{ t stopper }
+
+// later runs apply(u) after delay, under d.mu, unless the work is stopped
+// first (reset, Close) or u is no longer a user of the directory (deleted,
+// or gone with a reset). It starts no goroutine of its own: time.AfterFunc
+// runs the function when the timer fires. The caller holds d.mu.
+func (d *Directory) later(delay time.Duration, u *user, apply func(*user)) {
+	p := &pending{}
+	p.t = d.afterFunc(delay, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if _, live := d.timers[p]; !live {
+			return
+		}
+		delete(d.timers, p)
+		if d.st.users[u.id] != u {
+			return
+		}
+		apply(u)
+	})
+	d.timers[p] = struct{}{}
+}
+
+// stopTimers drops all background work. The caller holds d.mu.
+func (d *Directory) stopTimers() {
+	for p := range d.timers {
+		p.t.Stop()
+	}
+	clear(d.timers)
+}
+
+// Close stops the directory's pending background work (the unlinks queued
+// by access-1003-queued and access-1003-delayed), so no timer outlives the
+// directory. The directory still serves requests afterwards.
+func (d *Directory) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopTimers()
 }

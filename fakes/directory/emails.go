@@ -1,6 +1,9 @@
 package directory
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Email handling is where the re-sync bugs live, so it is kept in one place.
 //
@@ -130,4 +133,25 @@ func dedupeEmails(attrs map[string]any) {
 		out = append(out, e)
 	}
 	attrs["emails"] = out
+}
+
+// mergeEmails is the emails-merged-on-put fault: instead of replacing the
+// stored emails, the pushed ones are added to them. A pushed value equal
+// (exactly, case included) to a stored one is skipped; any other is appended
+// without a primary flag, so the stored primary stays and a case-only variant
+// becomes a second entry.
+func mergeEmails(stored, pushed []any) []any {
+	if len(stored) == 0 {
+		return pushed
+	}
+	out := append([]any(nil), stored...)
+	for _, p := range pushed {
+		if slices.ContainsFunc(stored, func(s any) bool { return emailValue(s) == emailValue(p) }) {
+			continue
+		}
+		m := mergeMaps(p.(map[string]any), nil)
+		delete(m, "primary")
+		out = append(out, m)
+	}
+	return out
 }

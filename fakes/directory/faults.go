@@ -29,6 +29,14 @@ const (
 	faultReaddDuplicates       = "readd-duplicates"
 	faultGroupPutDropsMembers  = "group-put-drops-members"
 	faultReactivateConflict    = "reactivate-conflict"
+
+	// Faults that move exactly one thing the harness watches.
+	faultRelinkOnRepush    = "relink-on-repush"
+	faultExternalIDDropped = "externalid-dropped"
+	faultActiveFlipped     = "active-flipped-on-repush"
+	faultEmailsMergedOnPut = "emails-merged-on-put"
+	faultAccess1003Queued  = "access-1003-queued"
+	faultAccess1003Delayed = "access-1003-delayed"
 )
 
 var catalogue = []Fault{
@@ -46,6 +54,12 @@ var catalogue = []Fault{
 	{faultReaddDuplicates, "adding a member that is already there stores it twice"},
 	{faultGroupPutDropsMembers, "PUT /Groups with members answers 200 but stores no members"},
 	{faultReactivateConflict, "deactivated users are hidden from filtered lookups, and Okta's re-POST with the same externalId gets 409 instead of restoring the user"},
+	{faultRelinkOnRepush, "a PUT/PATCH carrying emails for an unmanaged user moves its link to a freshly created account; memberships, emails and audit stay"},
+	{faultExternalIDDropped, "a PUT to an unmanaged user stores no externalId; nothing else changes"},
+	{faultActiveFlipped, "a PUT whose body says active: true answers 200 and stores active: false; link and memberships stay"},
+	{faultEmailsMergedOnPut, "PUT /Users merges the pushed emails into the stored ones, so a case-only variant is stored as a second, non-primary email"},
+	{faultAccess1003Queued, "the access-1003 audit line is written at once, the unlink itself is queued for longer than any settle window (DIRECTORY_QUEUE_DELAY, default 10m)"},
+	{faultAccess1003Delayed, "the access-1003 unlink, group removal and audit line happen in the background about a second after the write (DIRECTORY_DELAY)"},
 }
 
 // Faults returns the whole fault catalogue, in the order of the re-sync bug

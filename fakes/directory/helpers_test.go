@@ -2,6 +2,7 @@ package directory
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,16 +10,21 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 const testToken = "s3cret"
 
 // harness is a directory behind an httptest server plus a small client.
+// The directory's background timers run on clock, so a test decides when
+// time passes.
 type harness struct {
-	t   *testing.T
-	d   *Directory
-	srv *httptest.Server
+	t     *testing.T
+	d     *Directory
+	srv   *httptest.Server
+	clock *fakeTimers
 	// retry429 makes do send a throttled request again (throttle-429 on).
 	retry429 bool
 }
@@ -59,9 +65,88 @@ func newHarnessConfig(t *testing.T, cfg Config) *harness {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	clock := &fakeTimers{}
+	d.afterFunc = clock.afterFunc
 	srv := httptest.NewServer(d)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, d: d, srv: srv}
+	t.Cleanup(d.Close)
+	return &harness{t: t, d: d, srv: srv, clock: clock}
+}
+
+// settleWindow is how long a harness waits after a sync before it looks:
+// longer than access-1003-delayed's delay, shorter than the queue delay of
+// access-1003-queued.
+const settleWindow = 30 * time.Second
+
+// settle lets a settle window pass on the directory's timers.
+func (h *harness) settle() { h.clock.advance(settleWindow) }
+
+// fakeTimers stands in for time.AfterFunc: a timer fires only when the test
+// advances the clock past it, synchronously, in the test's goroutine.
+type fakeTimers struct {
+	mu     sync.Mutex
+	now    time.Duration
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	c    *fakeTimers
+	at   time.Duration
+	f    func()
+	done bool
+}
+
+func (c *fakeTimers) afterFunc(d time.Duration, f func()) stopper {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{c: c, at: c.now + d, f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := !t.done
+	t.done = true
+	return was
+}
+
+// advance moves the clock on by d and fires, in order, the timers due.
+func (c *fakeTimers) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now += d
+	var due []*fakeTimer
+	kept := c.timers[:0]
+	for _, t := range c.timers {
+		switch {
+		case t.done:
+		case t.at <= c.now:
+			t.done = true
+			due = append(due, t)
+		default:
+			kept = append(kept, t)
+		}
+	}
+	c.timers = kept
+	c.mu.Unlock()
+	slices.SortStableFunc(due, func(a, b *fakeTimer) int { return cmp.Compare(a.at, b.at) })
+	for _, t := range due {
+		t.f()
+	}
+}
+
+// pending counts the timers not yet fired or stopped.
+func (c *fakeTimers) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.done {
+			n++
+		}
+	}
+	return n
 }
 
 type reply struct {

@@ -338,7 +338,10 @@ func (d *Directory) updateUser(u *user, next map[string]any, kind updateKind, em
 	newEmail := accountEmail(next)
 	unmanaged := !d.managed(oldEmail)
 	emailChanged := !d.sameEmail(oldEmail, newEmail, faulty)
-	if faulty && emailsTouched && d.faults.on(faultAccess1003) {
+	// repush is a write the ACCESS-1003 family of faults acts on: any PUT or
+	// PATCH carrying emails for an unmanaged user.
+	repush := faulty && emailsTouched && unmanaged
+	if repush && d.faults.on(faultAccess1003) {
 		emailChanged = true // ACCESS-1003: any email update counts
 	}
 
@@ -346,8 +349,11 @@ func (d *Directory) updateUser(u *user, next map[string]any, kind updateKind, em
 	delete(d.st.userByName, oldKey)
 	u.attrs = next
 	d.st.userByName[d.userKey(newName)] = u
-	if emailChanged && unmanaged {
+	switch {
+	case emailChanged && unmanaged:
 		d.unlinkForEmailChange(u, newEmail)
+	case repush:
+		d.repushFaults(u, newEmail)
 	}
 	switch isActive := u.active(); {
 	case wasActive && !isActive:
@@ -369,6 +375,41 @@ func (d *Directory) unlinkForEmailChange(u *user, email string) {
 	u.accountID = ""
 	d.record(Event{Type: EventUnlink, UserID: u.id, AccountID: acct, Message: unlinkMessage(u.id, email)})
 	d.removeFromGroups(u, func(*group) bool { return true })
+}
+
+// repushFaults applies the faults that act on a re-push to an unmanaged user
+// whose email did not change (see updateUser). The caller holds d.mu.
+func (d *Directory) repushFaults(u *user, email string) {
+	if d.faults.on(faultRelinkOnRepush) && u.accountID != "" {
+		// ACCESS-1396/1737: the account is re-created, not re-linked. A link
+		// event, but no unlink line.
+		id := d.st.newAccountID(email)
+		d.st.accounts[id] = Account{ID: id, Email: email}
+		u.accountID = id
+		d.record(Event{Type: EventLink, UserID: u.id, AccountID: id,
+			Message: fmt.Sprintf("User with ID %s, primary email %s, linked to new unmanaged atlassian account %s.", u.id, email, id)})
+	}
+	if d.faults.on(faultAccess1003Queued) {
+		// The audit line now; the unlink after the queue delay, without a
+		// second line.
+		d.record(Event{Type: EventUnlink, UserID: u.id, AccountID: u.accountID, Message: unlinkMessage(u.id, email)})
+		d.later(d.queueDelay, u, func(u *user) {
+			if u.accountID != "" {
+				u.accountID = ""
+				d.touchUser(u)
+			}
+			d.removeFromGroups(u, func(*group) bool { return true })
+		})
+	}
+	if d.faults.on(faultAccess1003Delayed) {
+		d.later(d.delay, u, func(u *user) {
+			linked := u.accountID != ""
+			d.unlinkForEmailChange(u, accountEmail(u.attrs))
+			if linked {
+				d.touchUser(u)
+			}
+		})
+	}
 }
 
 // removeFromGroups takes the user out of every group for which drop is true.
@@ -408,13 +449,22 @@ func (d *Directory) replaceUser(r *http.Request, id string) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := attrs["active"]; !ok {
-		if v, had := u.attrs["active"]; had {
-			attrs["active"] = v // an omitted active keeps its value rather than becoming unset
+	switch v, ok := attrs["active"]; {
+	case !ok:
+		if stored, had := u.attrs["active"]; had {
+			attrs["active"] = stored // an omitted active keeps its value rather than becoming unset
 		}
+	case v == true && d.faults.on(faultActiveFlipped):
+		attrs["active"] = false // the re-push of an active user suspends it
 	}
 	dedupeEmails(attrs)
+	if d.faults.on(faultExternalIDDropped) && !d.managed(accountEmail(u.attrs)) {
+		delete(attrs, "externalId")
+	}
 	_, emailsTouched := hasKey(body, "emails")
+	if emailsTouched && d.faults.on(faultEmailsMergedOnPut) {
+		setOrDelete(attrs, "emails", mergeEmails(emailList(u.attrs), emailList(attrs)))
+	}
 	if err := d.updateUser(u, attrs, updatePut, emailsTouched); err != nil {
 		return nil, err
 	}

@@ -390,6 +390,8 @@ func TestParseVariations(t *testing.T) {
 		{Variations: []string{"bogus"}},
 		{Variations: []string{varThrottle429}, ThrottleEvery: 1},
 		{ThrottleEvery: -3},
+		{QueueDelay: -1},
+		{Delay: -1},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v): no error", cfg)
