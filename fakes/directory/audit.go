@@ -53,15 +53,18 @@ func (d *Directory) serveAudit(w http.ResponseWriter, r *http.Request) {
 	}{events})
 }
 
-// serveReset drops every user, group and audit event; accounts go back to
-// the seeds.
+// serveReset drops every user, group and audit event and any pending
+// background work; accounts go back to the seeds, and the counters of
+// throttle-429 and sequential-ids start again.
 func (d *Directory) serveReset(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		writeError(w, methodNotAllowed(r, http.MethodPost))
 		return
 	}
 	d.mu.Lock()
+	d.stopTimers()
 	d.st = newStore(d.seeds)
+	d.requests.Store(0)
 	d.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }

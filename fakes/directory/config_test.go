@@ -1,9 +1,11 @@
 package directory
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseAccounts(t *testing.T) {
@@ -46,8 +48,49 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Errorf("bad faults: %v", err)
 	}
 	empty, err := ConfigFromEnv(func(string) string { return "" })
-	if err != nil || empty.Token != "" || empty.Faults != nil || empty.SeedAccounts != nil || empty.VerifiedDomains != nil {
+	if err != nil || empty.Token != "" || empty.Faults != nil || empty.SeedAccounts != nil || empty.VerifiedDomains != nil ||
+		empty.Variations != nil || empty.ThrottleEvery != 0 || empty.QueueDelay != 0 || empty.Delay != 0 {
 		t.Errorf("empty env: %+v, %v", empty, err)
+	}
+}
+
+func TestConfigFromEnvVariationsAndDelays(t *testing.T) {
+	env := map[string]string{
+		"DIRECTORY_FAULTS":         "access-1003-queued,access-1003-delayed",
+		"DIRECTORY_VARIATIONS":     "throttle-429, small-pages",
+		"DIRECTORY_THROTTLE_EVERY": "5",
+		"DIRECTORY_QUEUE_DELAY":    "90s",
+		"DIRECTORY_DELAY":          "50ms",
+	}
+	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.Variations, []string{"throttle-429", "small-pages"}) || cfg.ThrottleEvery != 5 ||
+		cfg.QueueDelay != 90*time.Second || cfg.Delay != 50*time.Millisecond {
+		t.Errorf("config %+v", cfg)
+	}
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New(ConfigFromEnv): %v", err)
+	}
+	if d.throttleEvery != 5 || d.queueDelay != 90*time.Second || d.delay != 50*time.Millisecond {
+		t.Errorf("directory throttles every %d, queue %v, delay %v", d.throttleEvery, d.queueDelay, d.delay)
+	}
+	if d, _ := New(Config{}); d.throttleEvery != DefaultThrottleEvery || d.queueDelay != DefaultQueueDelay || d.delay != DefaultDelay {
+		t.Errorf("defaults: every %d, queue %v, delay %v", d.throttleEvery, d.queueDelay, d.delay)
+	}
+	for k, bad := range map[string]string{
+		"DIRECTORY_VARIATIONS":     "no-such-variation",
+		"DIRECTORY_THROTTLE_EVERY": "often",
+		"DIRECTORY_QUEUE_DELAY":    "10",
+		"DIRECTORY_DELAY":          "soon",
+	} {
+		broken := maps.Clone(env)
+		broken[k] = bad
+		if _, err := ConfigFromEnv(func(k string) string { return broken[k] }); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: err = %v, want it named", k, bad, err)
+		}
 	}
 }
 

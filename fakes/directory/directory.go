@@ -6,15 +6,26 @@
 //
 // With no fault on it aims to be a faithful RFC 7643/7644 server, so the
 // harness's suites must pass against it; with any one fault on, some suite
-// must go red.
+// must go red. Variations (Variations, Config.Variations) switch on
+// behaviours a correct server may show — trimmed list views, throttling,
+// unordered members, short pages, hidden deactivated users, numeric ids — so
+// a harness can be shown to tolerate them: with any variation on, the suites
+// must still pass. Faults and variations combine freely.
+//
+// Two faults act in the background (access-1003-queued, access-1003-delayed):
+// their timers take the directory's lock when they fire, do nothing if the
+// user is gone, and are stopped by POST /admin/reset and by Close.
 package directory
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,7 +52,27 @@ type Config struct {
 	Faults []string
 	// BasePath is where the SCIM endpoints are served; default "/scim/v2".
 	BasePath string
+	// Variations are the variations switched on, by catalogue name.
+	Variations []string
+	// ThrottleEvery is N of the throttle-429 variation: every Nth request to
+	// a SCIM endpoint (not /admin) is refused. 0 means DefaultThrottleEvery;
+	// 1 is rejected, as it would refuse every request.
+	ThrottleEvery int
+	// QueueDelay is how long access-1003-queued holds an unlink back; 0
+	// means DefaultQueueDelay.
+	QueueDelay time.Duration
+	// Delay is how long after the write access-1003-delayed unlinks; 0 means
+	// DefaultDelay.
+	Delay time.Duration
 }
+
+// Defaults of the background faults' delays.
+const (
+	// DefaultQueueDelay is longer than any settle window a harness waits.
+	DefaultQueueDelay = 10 * time.Minute
+	// DefaultDelay is about how long Atlassian takes to process a write.
+	DefaultDelay = time.Second
+)
 
 // DefaultBasePath is the BasePath used when Config.BasePath is empty.
 const DefaultBasePath = "/scim/v2"
@@ -49,25 +80,47 @@ const DefaultBasePath = "/scim/v2"
 // Directory is an in-memory SCIM 2.0 service provider. It is safe for
 // concurrent use; one mutex serialises every request's access to the state.
 type Directory struct {
-	token    string
-	basePath string
-	faults   faultSet
-	verified map[string]bool
-	seeds    []Account
+	token         string
+	basePath      string
+	faults        nameSet
+	variations    nameSet
+	throttleEvery uint64
+	queueDelay    time.Duration
+	delay         time.Duration
+	verified      map[string]bool
+	seeds         []Account
 
-	now   func() time.Time
-	newID func() string
+	now       func() time.Time
+	newID     func() string // called with mu held
+	afterFunc func(time.Duration, func()) stopper
 
-	mu sync.Mutex
-	st *store
+	requests atomic.Uint64 // SCIM requests counted by throttle-429
+
+	mu     sync.Mutex
+	st     *store
+	timers map[*pending]struct{} // background work not yet done
 }
 
 // New checks cfg and returns an empty directory. The error names any unknown
-// fault or malformed account.
+// fault or variation, malformed account or out-of-range setting.
 func New(cfg Config) (*Directory, error) {
-	faults, err := newFaultSet(cfg.Faults)
+	faults, err := newNameSet("fault", cfg.Faults, faultNames())
 	if err != nil {
 		return nil, fmt.Errorf("new directory: %w", err)
+	}
+	variations, err := newNameSet("variation", cfg.Variations, variationNames())
+	if err != nil {
+		return nil, fmt.Errorf("new directory: %w", err)
+	}
+	throttleEvery := cfg.ThrottleEvery
+	switch {
+	case throttleEvery == 0:
+		throttleEvery = DefaultThrottleEvery
+	case throttleEvery < 2:
+		return nil, fmt.Errorf("new directory: throttle every %d requests: want at least 2", throttleEvery)
+	}
+	if cfg.QueueDelay < 0 || cfg.Delay < 0 {
+		return nil, fmt.Errorf("new directory: negative delay (queue %v, delay %v)", cfg.QueueDelay, cfg.Delay)
 	}
 	verified := map[string]bool{}
 	for _, dom := range cfg.VerifiedDomains {
@@ -87,13 +140,22 @@ func New(cfg Config) (*Directory, error) {
 		seen[a.ID] = true
 	}
 	d := &Directory{
-		token:    cfg.Token,
-		basePath: normalizeBasePath(cfg.BasePath),
-		faults:   faults,
-		verified: verified,
-		seeds:    append([]Account(nil), cfg.SeedAccounts...),
-		now:      time.Now,
-		newID:    uuid.NewString,
+		token:         cfg.Token,
+		basePath:      normalizeBasePath(cfg.BasePath),
+		faults:        faults,
+		variations:    variations,
+		throttleEvery: uint64(throttleEvery),
+		queueDelay:    cmp.Or(cfg.QueueDelay, DefaultQueueDelay),
+		delay:         cmp.Or(cfg.Delay, DefaultDelay),
+		verified:      verified,
+		seeds:         append([]Account(nil), cfg.SeedAccounts...),
+		now:           time.Now,
+		newID:         uuid.NewString,
+		afterFunc:     func(delay time.Duration, f func()) stopper { return time.AfterFunc(delay, f) },
+		timers:        map[*pending]struct{}{},
+	}
+	if variations.on(varSequentialIDs) {
+		d.newID = d.sequentialID
 	}
 	d.st = newStore(d.seeds)
 	return d, nil
@@ -112,7 +174,10 @@ func normalizeBasePath(p string) string {
 
 // ConfigFromEnv reads a Config from DIRECTORY_TOKEN,
 // DIRECTORY_VERIFIED_DOMAINS (comma list), DIRECTORY_SEED_ACCOUNTS
-// ("email=id,..."), DIRECTORY_FAULTS (comma list) and DIRECTORY_BASE_PATH.
+// ("email=id,..."), DIRECTORY_FAULTS (comma list), DIRECTORY_BASE_PATH,
+// DIRECTORY_VARIATIONS (comma list), DIRECTORY_THROTTLE_EVERY (an integer),
+// DIRECTORY_QUEUE_DELAY and DIRECTORY_DELAY (Go durations, "10m", "50ms").
+// Unset variables leave the field at its zero value (the default).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Token:    getenv("DIRECTORY_TOKEN"),
@@ -133,6 +198,30 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("DIRECTORY_FAULTS: %w", err)
 	}
 	cfg.Faults = faults
+	variations, err := ParseVariations(getenv("DIRECTORY_VARIATIONS"))
+	if err != nil {
+		return Config{}, fmt.Errorf("DIRECTORY_VARIATIONS: %w", err)
+	}
+	cfg.Variations = variations
+	if s := strings.TrimSpace(getenv("DIRECTORY_THROTTLE_EVERY")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return Config{}, fmt.Errorf("DIRECTORY_THROTTLE_EVERY: %q is not an integer", s)
+		}
+		cfg.ThrottleEvery = n
+	}
+	for _, e := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"DIRECTORY_QUEUE_DELAY", &cfg.QueueDelay}, {"DIRECTORY_DELAY", &cfg.Delay}} {
+		if s := strings.TrimSpace(getenv(e.name)); s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil {
+				return Config{}, fmt.Errorf("%s: %w", e.name, err)
+			}
+			*e.dst = v
+		}
+	}
 	return cfg, nil
 }
 
@@ -156,7 +245,8 @@ func ParseAccounts(s string) ([]Account, error) {
 }
 
 // ServeHTTP serves the SCIM endpoints under BasePath, GET /admin/audit and
-// POST /admin/reset.
+// POST /admin/reset. Under throttle-429, every Nth request to a SCIM endpoint
+// is answered 429 before anything else is done for it.
 func (d *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -181,6 +271,10 @@ func (d *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, d.basePath)
 	if !ok || (rest != "" && rest[0] != '/') {
 		writeError(w, notFound("no endpoint %s", r.URL.Path))
+		return
+	}
+	if d.throttled() {
+		writeError(w, throttleError())
 		return
 	}
 	resp, err := d.route(r, strings.Split(strings.Trim(rest, "/"), "/"))
@@ -316,4 +410,49 @@ func etag(version uint64) string { return fmt.Sprintf(`W/"%d"`, version) }
 func (d *Directory) managed(email string) bool {
 	i := strings.LastIndex(email, "@")
 	return i >= 0 && d.verified[strings.ToLower(strings.TrimSpace(email[i+1:]))]
+}
+
+// stopper is what a background timer offers: time.Timer's Stop.
+type stopper interface{ Stop() bool }
+
+// pending is one piece of background work (a timer of access-1003-queued or
+// access-1003-delayed).
+type pending struct{ t stopper }
+
+// later runs apply(u) after delay, under d.mu, unless the work is stopped
+// first (reset, Close) or u is no longer a user of the directory (deleted,
+// or gone with a reset). It starts no goroutine of its own: time.AfterFunc
+// runs the function when the timer fires. The caller holds d.mu.
+func (d *Directory) later(delay time.Duration, u *user, apply func(*user)) {
+	p := &pending{}
+	p.t = d.afterFunc(delay, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if _, live := d.timers[p]; !live {
+			return
+		}
+		delete(d.timers, p)
+		if d.st.users[u.id] != u {
+			return
+		}
+		apply(u)
+	})
+	d.timers[p] = struct{}{}
+}
+
+// stopTimers drops all background work. The caller holds d.mu.
+func (d *Directory) stopTimers() {
+	for p := range d.timers {
+		p.t.Stop()
+	}
+	clear(d.timers)
+}
+
+// Close stops the directory's pending background work (the unlinks queued
+// by access-1003-queued and access-1003-delayed), so no timer outlives the
+// directory. The directory still serves requests afterwards.
+func (d *Directory) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopTimers()
 }

@@ -1,6 +1,9 @@
 package directory
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Email handling is where the re-sync bugs live, so it is kept in one place.
 //
@@ -97,4 +100,58 @@ func (d *Directory) settlePrimary(attrs map[string]any, storedPrimary string, fa
 		out[i] = m
 	}
 	attrs["emails"] = out
+}
+
+// dedupeEmails stores each (value, type) pair once, values compared
+// case-insensitively as emails are (RFC 7643 §2.4: a service provider SHOULD
+// NOT return the same (type, value) combination more than once). The first
+// entry is kept; it is primary if any of its duplicates was.
+func dedupeEmails(attrs map[string]any) {
+	list := emailList(attrs)
+	if len(list) < 2 {
+		return
+	}
+	seen := make(map[string]int, len(list))
+	out := make([]any, 0, len(list))
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			out = append(out, e)
+			continue
+		}
+		typ, _ := m["type"].(string)
+		key := strings.ToLower(emailValue(e)) + "\x00" + strings.ToLower(strings.TrimSpace(typ))
+		if i, dup := seen[key]; dup {
+			if isPrimary(e) && !isPrimary(out[i]) {
+				kept := mergeMaps(out[i].(map[string]any), nil)
+				kept["primary"] = true
+				out[i] = kept
+			}
+			continue
+		}
+		seen[key] = len(out)
+		out = append(out, e)
+	}
+	attrs["emails"] = out
+}
+
+// mergeEmails is the emails-merged-on-put fault: instead of replacing the
+// stored emails, the pushed ones are added to them. A pushed value equal
+// (exactly, case included) to a stored one is skipped; any other is appended
+// without a primary flag, so the stored primary stays and a case-only variant
+// becomes a second entry.
+func mergeEmails(stored, pushed []any) []any {
+	if len(stored) == 0 {
+		return pushed
+	}
+	out := append([]any(nil), stored...)
+	for _, p := range pushed {
+		if slices.ContainsFunc(stored, func(s any) bool { return emailValue(s) == emailValue(p) }) {
+			continue
+		}
+		m := mergeMaps(p.(map[string]any), nil)
+		delete(m, "primary")
+		out = append(out, m)
+	}
+	return out
 }

@@ -32,10 +32,11 @@ const (
 
 // scimError is a protocol error, rendered with the SCIM Error schema.
 type scimError struct {
-	status   int
-	scimType string
-	detail   string
-	allow    string // Allow header of a 405
+	status     int
+	scimType   string
+	detail     string
+	allow      string // Allow header of a 405
+	retryAfter string // Retry-After header of a 429
 }
 
 func (e *scimError) Error() string {
@@ -75,6 +76,9 @@ func writeError(w http.ResponseWriter, err error) {
 	}
 	if se.allow != "" {
 		w.Header().Set("Allow", se.allow)
+	}
+	if se.retryAfter != "" {
+		w.Header().Set("Retry-After", se.retryAfter)
 	}
 	if se.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)

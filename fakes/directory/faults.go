@@ -2,6 +2,7 @@ package directory
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -28,6 +29,14 @@ const (
 	faultReaddDuplicates       = "readd-duplicates"
 	faultGroupPutDropsMembers  = "group-put-drops-members"
 	faultReactivateConflict    = "reactivate-conflict"
+
+	// Faults that move exactly one thing the harness watches.
+	faultRelinkOnRepush    = "relink-on-repush"
+	faultExternalIDDropped = "externalid-dropped"
+	faultActiveFlipped     = "active-flipped-on-repush"
+	faultEmailsMergedOnPut = "emails-merged-on-put"
+	faultAccess1003Queued  = "access-1003-queued"
+	faultAccess1003Delayed = "access-1003-delayed"
 )
 
 var catalogue = []Fault{
@@ -44,7 +53,13 @@ var catalogue = []Fault{
 	{faultEmptyReplaceIgnored, "PATCH replace members [] is ignored, so stale memberships stay"},
 	{faultReaddDuplicates, "adding a member that is already there stores it twice"},
 	{faultGroupPutDropsMembers, "PUT /Groups with members answers 200 but stores no members"},
-	{faultReactivateConflict, "re-POST of a deactivated user with the same externalId gets 409 instead of restoring it"},
+	{faultReactivateConflict, "deactivated users are hidden from filtered lookups, and Okta's re-POST with the same externalId gets 409 instead of restoring the user"},
+	{faultRelinkOnRepush, "a PUT/PATCH carrying emails for an unmanaged user moves its link to a freshly created account; memberships, emails and audit stay"},
+	{faultExternalIDDropped, "a PUT to an unmanaged user stores no externalId; nothing else changes"},
+	{faultActiveFlipped, "a PUT whose body says active: true answers 200 and stores active: false; link and memberships stay"},
+	{faultEmailsMergedOnPut, "PUT /Users merges the pushed emails into the stored ones, so a case-only variant is stored as a second, non-primary email"},
+	{faultAccess1003Queued, "the access-1003 audit line is written at once, the unlink itself is queued for longer than any settle window (DIRECTORY_QUEUE_DELAY, default 10m)"},
+	{faultAccess1003Delayed, "the access-1003 unlink, group removal and audit line happen in the background about a second after the write (DIRECTORY_DELAY)"},
 }
 
 // Faults returns the whole fault catalogue, in the order of the re-sync bug
@@ -61,49 +76,47 @@ func faultNames() []string {
 	return names
 }
 
-func knownFault(name string) bool {
-	for _, f := range catalogue {
-		if f.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-func unknownFaultError(name string) error {
-	return fmt.Errorf("unknown fault %q (valid: %s)", name, strings.Join(faultNames(), ", "))
-}
-
 // ParseFaults splits a comma-separated list of fault names ("a,b"). An empty
 // string gives nil; an unknown name is an error that lists the valid names.
 // Surrounding blanks are trimmed and empty items skipped.
 func ParseFaults(s string) ([]string, error) {
+	return parseNames("fault", s, faultNames())
+}
+
+// parseNames splits a comma-separated list of catalogue names of one kind
+// ("fault", "variation").
+func parseNames(kind, s string, valid []string) ([]string, error) {
 	var names []string
 	for item := range strings.SplitSeq(s, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
 		}
-		if !knownFault(item) {
-			return nil, unknownFaultError(item)
+		if !slices.Contains(valid, item) {
+			return nil, unknownNameError(kind, item, valid)
 		}
 		names = append(names, item)
 	}
 	return names, nil
 }
 
-// faultSet is the set of fault modes switched on for one directory.
-type faultSet map[string]bool
-
-func newFaultSet(names []string) (faultSet, error) {
-	fs := faultSet{}
-	for _, n := range names {
-		if !knownFault(n) {
-			return nil, unknownFaultError(n)
-		}
-		fs[n] = true
-	}
-	return fs, nil
+func unknownNameError(kind, name string, valid []string) error {
+	return fmt.Errorf("unknown %s %q (valid: %s)", kind, name, strings.Join(valid, ", "))
 }
 
-func (fs faultSet) on(name string) bool { return fs[name] }
+// nameSet is the set of fault modes (or variations) switched on for one
+// directory.
+type nameSet map[string]bool
+
+func newNameSet(kind string, names, valid []string) (nameSet, error) {
+	set := nameSet{}
+	for _, n := range names {
+		if !slices.Contains(valid, n) {
+			return nil, unknownNameError(kind, n, valid)
+		}
+		set[n] = true
+	}
+	return set, nil
+}
+
+func (s nameSet) on(name string) bool { return s[name] }

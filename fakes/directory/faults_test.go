@@ -3,9 +3,12 @@ package directory
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // faultCase is one fault's demonstration: run performs, on a fresh directory,
@@ -30,8 +33,10 @@ func (h *harness) probeMembers(groupID string) ([]string, bool) {
 	return ids, true
 }
 
-// probeUser reports what the invariants watch of one user.
+// probeUser reports, after a settle window, whether one user is still
+// linked, in a group, and free of unlink events.
 func (h *harness) probeUser(id string) string {
+	h.settle()
 	r := h.do("GET", "/scim/v2/Users/"+id, nil)
 	if r.status != http.StatusOK {
 		return fmt.Sprintf("user %s: GET %d", id, r.status)
@@ -49,15 +54,35 @@ func (h *harness) probeUser(id string) string {
 	return strings.Join(problems, ", ")
 }
 
+// membersBroken compares a group's members with want as multisets: members
+// have no order (RFC 7643 §2.4), and a duplicate is a change.
 func membersBroken(h *harness, g string, want ...string) string {
 	got, ok := h.probeMembers(g)
 	if !ok {
 		return "group gone"
 	}
-	if !equalStrings(got, want) {
+	if !sameMultiset(got, want) {
 		return fmt.Sprintf("members %v, want %v", got, want)
 	}
 	return ""
+}
+
+func sameMultiset(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// repushed puts bob's unchanged profile and reports what check finds wrong.
+func repushed(h *harness, check func(h *harness, bob string, before map[string]any) string) string {
+	bob := unmanagedInGroup(h)
+	before := h.user(bob)
+	if broken := putUser(h, bob, bobBody("bob@partner.example")); broken != "" {
+		return broken
+	}
+	h.settle()
+	return check(h, bob, before)
 }
 
 // unmanagedInGroup creates bob (unmanaged, linked to the seeded acct-7) in a group.
@@ -96,6 +121,32 @@ func firstOf(s ...string) string {
 		if x != "" {
 			return x
 		}
+	}
+	return ""
+}
+
+// oktaReactivate is Okta's reactivation of a deactivated user: it looks the
+// user up by userName; if the lookup finds it, Okta updates it (active:
+// true), else it POSTs the profile again with the same externalId. Either
+// way the user must come back with its id.
+func oktaReactivate(h *harness, id string, body map[string]any) string {
+	name := body["userName"].(string)
+	r := h.do("GET", "/scim/v2/Users?filter="+url.QueryEscape(fmt.Sprintf("userName eq %q", name)), nil)
+	if r.status != http.StatusOK {
+		return fmt.Sprintf("lookup answered %d", r.status)
+	}
+	if n, _ := r.body["totalResults"].(float64); n == 1 {
+		if r := h.do("PATCH", "/scim/v2/Users/"+id, patchBody(op("replace", "", map[string]any{"active": true}))); r.status != http.StatusOK {
+			return fmt.Sprintf("reactivating PATCH answered %d", r.status)
+		}
+		return ""
+	}
+	r = h.do("POST", "/scim/v2/Users", body)
+	if r.status != http.StatusCreated && r.status != http.StatusOK {
+		return fmt.Sprintf("re-POST answered %d", r.status)
+	}
+	if r.body["id"] != id || r.body["active"] != true {
+		return fmt.Sprintf("re-POST gave id %v active %v", r.body["id"], r.body["active"])
 	}
 	return ""
 }
@@ -183,14 +234,54 @@ var faultCases = []faultCase{
 	{faultReactivateConflict, func(h *harness) string {
 		bob := unmanagedInGroup(h)
 		h.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+bob, patchBody(op("replace", "", map[string]any{"active": false})))
-		r := h.do("POST", "/scim/v2/Users", userBody("bob@partner.example", "bob@partner.example", "00u-bob@partner.example"))
-		if r.status != http.StatusCreated && r.status != http.StatusOK {
-			return fmt.Sprintf("re-POST answered %d", r.status)
+		return firstOf(oktaReactivate(h, bob, bobBody("bob@partner.example")), h.probeUser(bob))
+	}},
+	{faultRelinkOnRepush, func(h *harness) string {
+		return repushed(h, func(h *harness, bob string, before map[string]any) string {
+			if got, was := linkOf(h.user(bob)), linkOf(before); got != was {
+				return fmt.Sprintf("link moved from %q to %q", was, got)
+			}
+			return ""
+		})
+	}},
+	{faultExternalIDDropped, func(h *harness) string {
+		return repushed(h, func(h *harness, bob string, before map[string]any) string {
+			if got := h.user(bob)["externalId"]; got != before["externalId"] {
+				return fmt.Sprintf("externalId %v, was %v", got, before["externalId"])
+			}
+			return ""
+		})
+	}},
+	{faultActiveFlipped, func(h *harness) string {
+		return repushed(h, func(h *harness, bob string, before map[string]any) string {
+			if got := h.user(bob)["active"]; got != true {
+				return fmt.Sprintf("active %v after a re-push with active: true", got)
+			}
+			return ""
+		})
+	}},
+	{faultEmailsMergedOnPut, func(h *harness) string {
+		bob := unmanagedInGroup(h)
+		before := normalEmails(h.user(bob))
+		if broken := putUser(h, bob, bobBody("Bob@Partner.example")); broken != "" {
+			return broken
 		}
-		if r.body["id"] != bob || r.body["active"] != true {
-			return fmt.Sprintf("re-POST gave id %v active %v", r.body["id"], r.body["active"])
+		if got := normalEmails(h.user(bob)); got != before {
+			return fmt.Sprintf("emails %s, were %s", got, before)
 		}
-		return h.probeUser(bob)
+		return ""
+	}},
+	{faultAccess1003Queued, func(h *harness) string {
+		return repushed(h, func(h *harness, bob string, _ map[string]any) string {
+			if n := len(h.unlinkEvents()); n > 0 {
+				return fmt.Sprintf("%d unlink events", n)
+			}
+			return ""
+		})
+	}},
+	{faultAccess1003Delayed, func(h *harness) string {
+		bob := unmanagedInGroup(h)
+		return firstOf(putUser(h, bob, bobBody("bob@partner.example")), h.probeUser(bob))
 	}},
 }
 
@@ -228,6 +319,26 @@ func TestFaultIsolation(t *testing.T) {
 		{faultAddAsReplace, faultReaddDuplicates}:            "the re-add is an add path=members",
 		{faultFilteredRemoveAll, faultFilteredRemoveIgnored}: "both demonstrate a filtered remove",
 		{faultFilteredRemoveIgnored, faultFilteredRemoveAll}: "both demonstrate a filtered remove",
+
+		{faultAccess1003, faultRelinkOnRepush}:            "the re-push carries emails (unlinked, so the link moves)",
+		{faultAccess1003, faultAccess1003Queued}:          "the re-push carries emails",
+		{faultAccess1003, faultAccess1003Delayed}:         "the re-push carries emails",
+		{faultAccess1003Queued, faultAccess1003}:          "the re-push carries emails (the audit line)",
+		{faultAccess1003Queued, faultEmailCaseSensitive}:  "the case-changing PUT carries emails",
+		{faultAccess1003Queued, faultPrimaryFlagLost}:     "the reordering PUT carries emails",
+		{faultAccess1003Queued, faultAccess1003Delayed}:   "the re-push carries emails",
+		{faultAccess1003Delayed, faultAccess1003}:         "the re-push carries emails (after the delay)",
+		{faultAccess1003Delayed, faultEmailCaseSensitive}: "the case-changing PUT carries emails",
+		{faultAccess1003Delayed, faultPrimaryFlagLost}:    "the reordering PUT carries emails",
+		{faultAccess1003Delayed, faultRelinkOnRepush}:     "the re-push carries emails (unlinked, so the link moves)",
+		{faultAccess1003Delayed, faultAccess1003Queued}:   "the re-push carries emails",
+		{faultPutGroupsClears, faultAccess1003Delayed}:    "the PUT carries Okta's groups: []",
+		{faultPutReissuesID, faultRelinkOnRepush}:         "its demonstration is a PUT",
+		{faultPutReissuesID, faultExternalIDDropped}:      "its demonstration is a PUT",
+		{faultPutReissuesID, faultActiveFlipped}:          "its demonstration is a PUT",
+		{faultPutReissuesID, faultEmailsMergedOnPut}:      "its demonstration is a PUT",
+		{faultPutReissuesID, faultAccess1003Queued}:       "its demonstration is a PUT",
+		{faultPutReissuesID, faultAccess1003Delayed}:      "its demonstration is a PUT",
 	}
 	if len(faultCases) != len(catalogue) {
 		t.Fatalf("%d fault demonstrations for %d faults", len(faultCases), len(catalogue))
@@ -257,6 +368,8 @@ func TestFaultCatalogue(t *testing.T) {
 		"put-groups-clears", "put-reissues-id", "rename-wipes-members", "add-as-replace",
 		"filtered-remove-all", "filtered-remove-ignored", "empty-replace-ignored",
 		"readd-duplicates", "group-put-drops-members", "reactivate-conflict",
+		"relink-on-repush", "externalid-dropped", "active-flipped-on-repush",
+		"emails-merged-on-put", "access-1003-queued", "access-1003-delayed",
 	}
 	var got []string
 	for _, f := range Faults() {
@@ -288,5 +401,243 @@ func TestParseFaults(t *testing.T) {
 	}
 	if _, err := New(Config{Faults: []string{"bogus"}}); err == nil || !strings.Contains(err.Error(), "bogus") {
 		t.Fatalf("New with an unknown fault: err = %v", err)
+	}
+}
+
+// userView is everything the harness's invariants watch of one user.
+type userView struct {
+	id, userName, externalID string
+	active                   any
+	emails                   string
+	link                     string
+	groups                   string
+	unlinks                  int // audit lines matching UnlinkAuditPattern
+}
+
+func (h *harness) view(id string) userView {
+	h.t.Helper()
+	u := h.user(id)
+	var groups []string
+	gs, _ := u["groups"].([]any)
+	for _, g := range gs {
+		groups = append(groups, g.(map[string]any)["value"].(string))
+	}
+	slices.Sort(groups)
+	v := userView{
+		id: u["id"].(string), active: u["active"], emails: normalEmails(u),
+		link: linkOf(u), groups: strings.Join(groups, ","),
+	}
+	v.userName, _ = u["userName"].(string)
+	v.externalID, _ = u["externalId"].(string)
+	for _, e := range h.audit() {
+		if strings.Contains(e.Message, UnlinkAuditPattern) {
+			v.unlinks++
+		}
+	}
+	return v
+}
+
+// moved names the watched things that differ between two views.
+func (a userView) moved(b userView) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"id", a.id == b.id}, {"userName", a.userName == b.userName}, {"externalId", a.externalID == b.externalID},
+		{"active", a.active == b.active}, {"emails", a.emails == b.emails}, {"link", a.link == b.link},
+		{"groups", a.groups == b.groups}, {"unlink audit", a.unlinks == b.unlinks},
+	} {
+		if !f.same {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// TestSingleInvariantFaults shows that each of these faults moves exactly
+// one thing the harness watches, and with the fault off nothing moves: so a
+// scenario that catches it proves that one check is load-bearing.
+func TestSingleInvariantFaults(t *testing.T) {
+	identicalPut := func(h *harness, bob string) {
+		h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+bob, bobBody("bob@partner.example"))
+	}
+	caseChangedPut := func(h *harness, bob string) {
+		h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+bob, bobBody("Bob@Partner.example"))
+	}
+	emailsPatch := func(h *harness, bob string) {
+		h.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+bob, patchBody(op("replace", "emails",
+			[]any{map[string]any{"value": "bob@partner.example", "primary": true, "type": "work"}})))
+	}
+	for _, tc := range []struct {
+		fault, moves, push string
+		do                 func(h *harness, bob string)
+	}{
+		{faultRelinkOnRepush, "link", "identical PUT", identicalPut},
+		{faultRelinkOnRepush, "link", "PATCH of emails", emailsPatch},
+		{faultExternalIDDropped, "externalId", "identical PUT", identicalPut},
+		{faultActiveFlipped, "active", "identical PUT", identicalPut},
+		{faultEmailsMergedOnPut, "emails", "case-changed PUT", caseChangedPut},
+		{faultAccess1003Queued, "unlink audit", "identical PUT", identicalPut},
+		{faultAccess1003Queued, "unlink audit", "PATCH of emails", emailsPatch},
+	} {
+		t.Run(tc.fault+"/"+tc.push, func(t *testing.T) {
+			for _, on := range []bool{false, true} {
+				var h *harness
+				if on {
+					h = newHarness(t, tc.fault)
+				} else {
+					h = newHarness(t)
+				}
+				bob := unmanagedInGroup(h)
+				before := h.view(bob)
+				tc.do(h, bob)
+				h.settle()
+				moved := before.moved(h.view(bob))
+				switch {
+				case !on && len(moved) > 0:
+					t.Errorf("fault off: %v moved", moved)
+				case on && !slices.Equal(moved, []string{tc.moves}):
+					t.Errorf("fault on: %v moved, want only %s", moved, tc.moves)
+				}
+			}
+		})
+	}
+}
+
+func TestRelinkCreatesAFreshAccount(t *testing.T) {
+	h := newHarness(t, faultRelinkOnRepush)
+	jane := h.createUser("jane@partner.example") // unmanaged, linked to the new acct-jane
+	h.createGroup("eng", jane)
+	h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+jane, userBody("jane@partner.example", "jane@partner.example", "00u-jane@partner.example"))
+	if got := linkOf(h.user(jane)); got != "acct-jane-2" {
+		t.Errorf("link %q, want the fresh acct-jane-2", got)
+	}
+	h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+jane, userBody("jane@partner.example", "jane@partner.example", "00u-jane@partner.example"))
+	if got := linkOf(h.user(jane)); got != "acct-jane-3" {
+		t.Errorf("second re-push: link %q, want acct-jane-3", got)
+	}
+	// A managed user is not touched.
+	ann := h.createUser("ann@acme.example")
+	h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+ann, userBody("ann@acme.example", "ann@acme.example", "00u-ann"))
+	if got := linkOf(h.user(ann)); got != "acct-ann" {
+		t.Errorf("managed user relinked to %q", got)
+	}
+}
+
+func TestQueuedUnlink(t *testing.T) {
+	cfg := testConfig(faultAccess1003Queued)
+	cfg.QueueDelay = 2 * time.Minute
+	h := newHarnessConfig(t, cfg)
+	bob := unmanagedInGroup(h)
+	g := h.user(bob)["groups"].([]any)[0].(map[string]any)["value"].(string)
+	h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+bob, bobBody("bob@partner.example"))
+	unlinks := h.unlinkEvents()
+	if len(unlinks) != 1 || unlinks[0].Message != unlinkMessage(bob, "bob@partner.example") || unlinks[0].AccountID != "acct-7" {
+		t.Fatalf("want the access-1003 line at once, got %+v", unlinks)
+	}
+	h.clock.advance(2*time.Minute - time.Second)
+	if linkOf(h.user(bob)) != "acct-7" || len(h.memberIDs(g)) != 1 {
+		t.Fatalf("unlinked before the queue delay")
+	}
+	h.clock.advance(time.Second)
+	if linkOf(h.user(bob)) != "" || len(h.memberIDs(g)) != 0 {
+		t.Fatalf("still linked or in the group after the queue delay")
+	}
+	if n := len(h.unlinkEvents()); n != 1 {
+		t.Errorf("%d unlink lines, want the one written at the write", n)
+	}
+	// The default delay is longer than any settle window.
+	if d, err := New(testConfig(faultAccess1003Queued)); err != nil || d.queueDelay != DefaultQueueDelay || DefaultQueueDelay < 10*time.Minute {
+		t.Errorf("default queue delay %v (%v)", d.queueDelay, err)
+	}
+}
+
+func TestDelayedUnlink(t *testing.T) {
+	h := newHarness(t, faultAccess1003Delayed)
+	bob := unmanagedInGroup(h)
+	before := h.view(bob)
+	h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+bob, bobBody("bob@partner.example"))
+	if moved := before.moved(h.view(bob)); len(moved) > 0 {
+		t.Fatalf("the write itself moved %v", moved)
+	}
+	h.clock.advance(DefaultDelay - time.Millisecond)
+	if moved := before.moved(h.view(bob)); len(moved) > 0 {
+		t.Fatalf("moved %v before the delay", moved)
+	}
+	h.clock.advance(time.Millisecond)
+	after := h.view(bob)
+	if moved := before.moved(after); !slices.Equal(moved, []string{"link", "groups", "unlink audit"}) {
+		t.Fatalf("after the delay %v moved, want what access-1003 moves", moved)
+	}
+	if e := h.unlinkEvents(); e[0].Message != unlinkMessage(bob, "bob@partner.example") || e[0].AccountID != "acct-7" {
+		t.Errorf("unlink line %+v", e[0])
+	}
+}
+
+// TestBackgroundWorkEnds checks that queued work is dropped with the state
+// it was for: a reset or Close stops the timers, and a timer that fires for
+// a user who is gone does nothing.
+func TestBackgroundWorkEnds(t *testing.T) {
+	h := newHarness(t, faultAccess1003Delayed)
+	bob := unmanagedInGroup(h)
+	h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+bob, bobBody("bob@partner.example"))
+	h.must(http.StatusNoContent, "POST", "/admin/reset", nil)
+	if n := h.clock.pending(); n != 0 {
+		t.Errorf("%d timers left after reset", n)
+	}
+	h.settle()
+	if n := len(h.audit()); n != 0 {
+		t.Errorf("%d audit events after reset and a settle window", n)
+	}
+
+	bob = unmanagedInGroup(h)
+	h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+bob, bobBody("bob@partner.example"))
+	h.must(http.StatusNoContent, "DELETE", "/scim/v2/Users/"+bob, nil)
+	h.settle() // fires for a deleted user
+	if n := len(h.unlinkEvents()); n != 0 {
+		t.Errorf("%d unlink lines for a deleted user", n)
+	}
+
+	h.must(http.StatusNoContent, "POST", "/admin/reset", nil)
+	bob = unmanagedInGroup(h)
+	h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+bob, bobBody("bob@partner.example"))
+	h.d.Close()
+	if n := h.clock.pending(); n != 0 {
+		t.Errorf("%d timers left after Close", n)
+	}
+}
+
+// TestDelayedFaultsOnRealTimers runs both background faults on time.AfterFunc
+// with short delays: the unlink happens, in the background, on its own.
+func TestDelayedFaultsOnRealTimers(t *testing.T) {
+	for _, fault := range []string{faultAccess1003Delayed, faultAccess1003Queued} {
+		t.Run(fault, func(t *testing.T) {
+			cfg := testConfig(fault)
+			cfg.Delay, cfg.QueueDelay = 20*time.Millisecond, 20*time.Millisecond
+			d, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(d)
+			t.Cleanup(srv.Close)
+			t.Cleanup(d.Close)
+			h := &harness{t: t, d: d, srv: srv}
+			bob := unmanagedInGroup(h)
+			h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+bob, bobBody("bob@partner.example"))
+			deadline := time.Now().Add(10 * time.Second)
+			for linkOf(h.user(bob)) != "" {
+				if time.Now().After(deadline) {
+					t.Fatal("still linked 10s after a 20ms delay")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			d.mu.Lock()
+			n := len(d.timers)
+			d.mu.Unlock()
+			if n != 0 {
+				t.Errorf("%d timers still registered after firing", n)
+			}
+		})
 	}
 }

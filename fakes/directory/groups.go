@@ -2,6 +2,7 @@ package directory
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 )
@@ -52,9 +53,10 @@ func (n memberNode) get(name string) any {
 	return nil
 }
 
-func (d *Directory) memberValues(g *group, base string) []any {
-	out := make([]any, 0, g.members.len())
-	for _, id := range g.members.ids {
+// memberValues renders the members with the given ids, in that order.
+func (d *Directory) memberValues(ids []string, base string) []any {
+	out := make([]any, 0, len(ids))
+	for _, id := range ids {
 		n := memberNode{d: d, id: id, base: base}
 		m := map[string]any{"value": id, "type": "User", "$ref": n.get("$ref")}
 		if disp, ok := n.get("display").(string); ok {
@@ -83,7 +85,7 @@ func (n groupNode) get(name string) any {
 		if n.g.members.len() == 0 {
 			return nil
 		}
-		return n.d.memberValues(n.g, n.base)
+		return n.d.memberValues(n.g.members.ids, n.base)
 	}
 	return n.g.attrs[name]
 }
@@ -101,7 +103,7 @@ func (d *Directory) renderGroup(g *group, base string, proj projection) map[stri
 	out["id"] = g.id
 	out["meta"] = d.groupMeta(g, base)
 	if g.members.len() > 0 && proj.wants("members") {
-		out["members"] = d.memberValues(g, base)
+		out["members"] = d.memberValues(d.memberOrder(g), base)
 	}
 	return proj.apply(out)
 }
@@ -170,10 +172,15 @@ func (d *Directory) listGroups(r *http.Request, q listQuery) (*response, error) 
 			}
 		}
 	}
+	q = d.capPage(q)
+	proj := q.proj
+	if d.variations.on(varMembersNotInList) {
+		proj = proj.without("members") // a trimmed list view: members only by id
+	}
 	pg := page(matched, q)
 	resources := make([]any, len(pg))
 	for i, g := range pg {
-		resources[i] = d.renderGroup(g, base, q.proj)
+		resources[i] = d.renderGroup(g, base, proj)
 	}
 	return newListResponse(len(matched), q, resources), nil
 }
@@ -305,9 +312,7 @@ func (d *Directory) replaceGroup(r *http.Request, id string) (*response, error) 
 			next.add(id, false)
 		}
 	}
-	g.attrs = attrs
-	d.setMembers(g, next)
-	d.touchGroup(g)
+	d.storeGroup(g, attrs, next)
 	return d.groupResponse(r, g, http.StatusOK), nil
 }
 
@@ -347,10 +352,21 @@ func (d *Directory) patchGroup(r *http.Request, id string) (*response, error) {
 	if err := d.renameGroup(g, next); err != nil {
 		return nil, err
 	}
-	g.attrs = next
-	d.setMembers(g, members)
-	d.touchGroup(g)
+	d.storeGroup(g, next, members)
 	return d.groupResponse(r, g, http.StatusOK), nil
+}
+
+// storeGroup makes attrs and members the group's state. The version and
+// lastModified move only if the group really changed (RFC 7644 §3.14):
+// Okta's rename with the name the group has, or a re-add of a member, is no
+// change; members are compared as a multiset, as they have no order.
+func (d *Directory) storeGroup(g *group, attrs map[string]any, members *memberList) {
+	changed := !equivalent(g.attrs, attrs) || !maps.Equal(g.members.count, members.count)
+	g.attrs = attrs
+	d.setMembers(g, members)
+	if changed {
+		d.touchGroup(g)
+	}
 }
 
 // patchMembers applies one PATCH operation on a group's members to ml, the

@@ -2,32 +2,61 @@ package directory
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 const testToken = "s3cret"
 
 // harness is a directory behind an httptest server plus a small client.
+// The directory's background timers run on clock, so a test decides when
+// time passes.
 type harness struct {
-	t   *testing.T
-	d   *Directory
-	srv *httptest.Server
+	t     *testing.T
+	d     *Directory
+	srv   *httptest.Server
+	clock *fakeTimers
+	// retry429 makes do send a throttled request again (throttle-429 on).
+	retry429 bool
 }
 
-func newHarness(t *testing.T, faults ...string) *harness {
-	t.Helper()
-	return newHarnessConfig(t, Config{
+// testConfig is the org every harness starts from.
+func testConfig(faults ...string) Config {
+	return Config{
 		Token:           testToken,
 		VerifiedDomains: []string{"acme.example"},
 		SeedAccounts:    []Account{{ID: "acct-7", Email: "bob@partner.example"}},
 		Faults:          faults,
-	})
+	}
+}
+
+func newHarness(t *testing.T, faults ...string) *harness {
+	t.Helper()
+	return newHarnessConfig(t, testConfig(faults...))
+}
+
+// newVariedHarness is newHarness with variations on. Under throttle-429 every
+// third request is refused, so the demonstrations meet it often, and the
+// client retries as a well-behaved one does.
+func newVariedHarness(t *testing.T, variations []string, faults ...string) *harness {
+	t.Helper()
+	cfg := testConfig(faults...)
+	cfg.Variations = variations
+	if slices.Contains(variations, varThrottle429) {
+		cfg.ThrottleEvery = 3
+	}
+	h := newHarnessConfig(t, cfg)
+	h.retry429 = slices.Contains(variations, varThrottle429)
+	return h
 }
 
 func newHarnessConfig(t *testing.T, cfg Config) *harness {
@@ -36,9 +65,88 @@ func newHarnessConfig(t *testing.T, cfg Config) *harness {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	clock := &fakeTimers{}
+	d.afterFunc = clock.afterFunc
 	srv := httptest.NewServer(d)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, d: d, srv: srv}
+	t.Cleanup(d.Close)
+	return &harness{t: t, d: d, srv: srv, clock: clock}
+}
+
+// settleWindow is how long a harness waits after a sync before it looks:
+// longer than access-1003-delayed's delay, shorter than the queue delay of
+// access-1003-queued.
+const settleWindow = 30 * time.Second
+
+// settle lets a settle window pass on the directory's timers.
+func (h *harness) settle() { h.clock.advance(settleWindow) }
+
+// fakeTimers stands in for time.AfterFunc: a timer fires only when the test
+// advances the clock past it, synchronously, in the test's goroutine.
+type fakeTimers struct {
+	mu     sync.Mutex
+	now    time.Duration
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	c    *fakeTimers
+	at   time.Duration
+	f    func()
+	done bool
+}
+
+func (c *fakeTimers) afterFunc(d time.Duration, f func()) stopper {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{c: c, at: c.now + d, f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := !t.done
+	t.done = true
+	return was
+}
+
+// advance moves the clock on by d and fires, in order, the timers due.
+func (c *fakeTimers) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now += d
+	var due []*fakeTimer
+	kept := c.timers[:0]
+	for _, t := range c.timers {
+		switch {
+		case t.done:
+		case t.at <= c.now:
+			t.done = true
+			due = append(due, t)
+		default:
+			kept = append(kept, t)
+		}
+	}
+	c.timers = kept
+	c.mu.Unlock()
+	slices.SortStableFunc(due, func(a, b *fakeTimer) int { return cmp.Compare(a.at, b.at) })
+	for _, t := range due {
+		t.f()
+	}
+}
+
+// pending counts the timers not yet fired or stopped.
+func (c *fakeTimers) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.done {
+			n++
+		}
+	}
+	return n
 }
 
 type reply struct {
@@ -76,9 +184,24 @@ func (h *harness) do(method, path string, body any, headers ...string) reply {
 		k, v, _ := strings.Cut(hv, ":")
 		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
+	for attempt := 1; ; attempt++ {
+		r := h.send(req)
+		if r.status != http.StatusTooManyRequests || !h.retry429 || attempt == 3 {
+			return r
+		}
+		if req.GetBody != nil {
+			if req.Body, err = req.GetBody(); err != nil {
+				h.t.Fatalf("rewind body: %v", err)
+			}
+		}
+	}
+}
+
+func (h *harness) send(req *http.Request) reply {
+	h.t.Helper()
 	resp, err := h.srv.Client().Do(req)
 	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, path, err)
+		h.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
@@ -88,7 +211,7 @@ func (h *harness) do(method, path string, body any, headers ...string) reply {
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &r.body); err != nil {
-			h.t.Fatalf("%s %s: body is not a JSON object: %v: %s", method, path, err, raw)
+			h.t.Fatalf("%s %s: body is not a JSON object: %v: %s", req.Method, req.URL.Path, err, raw)
 		}
 	}
 	return r
@@ -218,3 +341,27 @@ func equalStrings(a, b []string) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// bobBody is Okta's profile of bob as created by unmanagedInGroup; a PUT of
+// it is an identical re-push.
+func bobBody(email string) map[string]any {
+	return userBody("bob@partner.example", email, "00u-bob@partner.example")
+}
+
+// normalEmails is how the harness compares emails: the lower-cased multiset
+// of values, the primary marked with "*".
+func normalEmails(u map[string]any) string {
+	var out []string
+	list, _ := u["emails"].([]any)
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		v, _ := m["value"].(string)
+		v = strings.ToLower(strings.TrimSpace(v))
+		if m["primary"] == true {
+			v += "*"
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return strings.Join(out, ",")
+}

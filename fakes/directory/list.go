@@ -220,6 +220,16 @@ func (p projection) wants(name string) bool {
 	return p.include == nil || p.include[name]
 }
 
+// without returns the projection that also leaves out name.
+func (p projection) without(name string) projection {
+	exclude := make(map[string]bool, len(p.exclude)+1)
+	for k := range p.exclude {
+		exclude[k] = true
+	}
+	exclude[name] = true
+	return projection{include: p.include, exclude: exclude}
+}
+
 func (p projection) apply(m map[string]any) map[string]any {
 	if p.include == nil && p.exclude == nil {
 		return m

@@ -267,6 +267,10 @@ func (p *patcher) applyTarget(op patchOp, t target, value any) error {
 			return badRequest(scimInvalidValue, "add to %q needs a value", t.def.Name)
 		}
 	}
+	if op.op == "remove" && t.def.Required && t.ext == nil && t.sub == nil && t.filter == nil {
+		// RFC 7644 §3.5.2.2: removing a required attribute is a mutability error.
+		return badRequest(scimMutability, "attribute %q is required and cannot be removed", t.def.Name)
+	}
 	c := p.container(t, op.op != "remove")
 	if c == nil {
 		return nil // removing from an extension the resource does not have
@@ -423,6 +427,10 @@ func (p *patcher) applyFiltered(op patchOp, t target, c map[string]any, value an
 		}
 	}
 	if op.op == "remove" {
+		// A filter that matches nothing removes nothing and is no error:
+		// RFC 7644 §3.5.2.2 gives noTarget only for a remove without a path.
+		// That is also what Okta relies on when it removes a member that has
+		// already left the group.
 		if t.sub == nil {
 			kept := list[:0]
 			for i, e := range list {
@@ -450,8 +458,15 @@ func (p *patcher) applyFiltered(op patchOp, t target, c map[string]any, value an
 		return err
 	}
 	if len(hits) == 0 {
-		// Create the value the filter describes (what Entra expects of
-		// `replace emails[type eq "work"].value`); only plain eq terms can.
+		// RFC 7644 §3.5.2.3: a replace whose value filter matches no value
+		// fails with noTarget. An add has no such rule; §3.5.2.1 adds a
+		// target that does not exist, so add creates the value the filter
+		// describes (add emails[type eq "work"].value); only plain eq terms
+		// can. (A remove that matches nothing is no error either: §3.5.2.2
+		// names noTarget only for a missing path; see the remove branch.)
+		if op.op == "replace" {
+			return badRequest(scimNoTarget, "no value of %q matches %s", t.def.Name, op.path)
+		}
 		elem, ok := eqTerms(t.expr, t.def.Sub)
 		if !ok {
 			return badRequest(scimNoTarget, "no value of %q matches %s", t.def.Name, op.path)

@@ -456,3 +456,45 @@ func deepCopy(v any) any {
 }
 
 func copyAttrs(m map[string]any) map[string]any { return deepCopy(m).(map[string]any) }
+
+// equivalent compares two JSON values the way SCIM does for "did the
+// resource change": objects key by key, arrays as multisets, since
+// multi-valued attributes have no order (RFC 7643 §2.4).
+func equivalent(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !equivalent(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		used := make([]bool, len(y))
+	next:
+		for _, v := range x {
+			for j, w := range y {
+				if !used[j] && equivalent(v, w) {
+					used[j] = true
+					continue next
+				}
+			}
+			return false
+		}
+		return true
+	}
+	switch b.(type) {
+	case map[string]any, []any:
+		return false
+	}
+	return a == b
+}

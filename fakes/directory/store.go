@@ -45,6 +45,11 @@ type group struct {
 	created  time.Time
 	modified time.Time
 	version  uint64
+
+	// members-shuffled: how often the members were rendered, and the order
+	// they were served in last.
+	reads     uint64
+	lastOrder []string
 }
 
 func (g *group) displayName() string { s, _ := g.attrs["displayName"].(string); return s }
@@ -111,6 +116,7 @@ func (m *memberList) remove(id string) {
 // store is the directory's whole state. Every access holds Directory.mu.
 type store struct {
 	seq            uint64
+	lastID         uint64 // the last id handed out under sequential-ids
 	users          map[string]*user
 	userOrder      []*user          // creation order, for stable paging
 	userByName     map[string]*user // key: Directory.userKey(userName)

@@ -189,13 +189,18 @@ func (d *Directory) listUsers(r *http.Request, q listQuery) (*response, error) {
 	}
 	matched := candidates
 	if q.match != nil {
+		hide := d.hidesInactive(q)
 		matched = make([]*user, 0, min(len(candidates), 64))
 		for _, u := range candidates {
+			if hide && !u.active() {
+				continue
+			}
 			if q.match(userNode{d: d, u: u, base: base}) {
 				matched = append(matched, u)
 			}
 		}
 	}
+	q = d.capPage(q)
 	pg := page(matched, q)
 	resources := make([]any, len(pg))
 	for i, u := range pg {
@@ -218,8 +223,9 @@ func (d *Directory) getUser(r *http.Request, id string) (*response, error) {
 }
 
 // createUser answers POST /Users. A POST carrying the externalId of a
-// deactivated user restores that user (Okta's reactivation), keeping its id
-// and link.
+// deactivated user restores that user (Okta's reactivation), keeping its id,
+// link and memberships: 201 by default, 200 under inactive-hidden (as
+// servers that hide deactivated users from lookups answer).
 func (d *Directory) createUser(r *http.Request) (*response, error) {
 	body, err := readObject(r)
 	if err != nil {
@@ -235,6 +241,7 @@ func (d *Directory) createUser(r *http.Request) (*response, error) {
 	if _, ok := attrs["active"]; !ok {
 		attrs["active"] = true
 	}
+	dedupeEmails(attrs)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if ext, _ := attrs["externalId"].(string); ext != "" {
@@ -245,7 +252,11 @@ func (d *Directory) createUser(r *http.Request) (*response, error) {
 			if err := d.updateUser(old, attrs, updateRestore, true); err != nil {
 				return nil, err
 			}
-			return d.userResponse(r, old, http.StatusCreated), nil
+			status := http.StatusCreated
+			if d.variations.on(varInactiveHidden) {
+				status = http.StatusOK
+			}
+			return d.userResponse(r, old, status), nil
 		}
 	}
 	name := attrs["userName"].(string)
@@ -307,7 +318,8 @@ func (d *Directory) link(u *user) {
 // updateUser replaces a user's attributes with next, the state a PUT, PATCH
 // or restoring POST computed, and applies the org model: an unmanaged user
 // whose primary email really changes is unlinked and leaves every group.
-// emailsTouched says whether the request carried emails at all.
+// emailsTouched says whether the request carried emails at all. The version
+// and lastModified move only if the user really changed (RFC 7644 §3.14).
 func (d *Directory) updateUser(u *user, next map[string]any, kind updateKind, emailsTouched bool) error {
 	if err := validateUser(next); err != nil {
 		return err
@@ -326,16 +338,22 @@ func (d *Directory) updateUser(u *user, next map[string]any, kind updateKind, em
 	newEmail := accountEmail(next)
 	unmanaged := !d.managed(oldEmail)
 	emailChanged := !d.sameEmail(oldEmail, newEmail, faulty)
-	if faulty && emailsTouched && d.faults.on(faultAccess1003) {
+	// repush is a write the ACCESS-1003 family of faults acts on: any PUT or
+	// PATCH carrying emails for an unmanaged user.
+	repush := faulty && emailsTouched && unmanaged
+	if repush && d.faults.on(faultAccess1003) {
 		emailChanged = true // ACCESS-1003: any email update counts
 	}
 
-	wasActive := u.active()
+	before, beforeAccount, wasActive := u.attrs, u.accountID, u.active()
 	delete(d.st.userByName, oldKey)
 	u.attrs = next
 	d.st.userByName[d.userKey(newName)] = u
-	if emailChanged && unmanaged {
+	switch {
+	case emailChanged && unmanaged:
 		d.unlinkForEmailChange(u, newEmail)
+	case repush:
+		d.repushFaults(u, newEmail)
 	}
 	switch isActive := u.active(); {
 	case wasActive && !isActive:
@@ -344,7 +362,9 @@ func (d *Directory) updateUser(u *user, next map[string]any, kind updateKind, em
 		d.record(Event{Type: EventUserReactivate, UserID: u.id, AccountID: u.accountID, Message: fmt.Sprintf("User %s reactivated", u.id)})
 	}
 	d.trackActive(u)
-	d.touchUser(u)
+	if u.accountID != beforeAccount || !equivalent(before, u.attrs) {
+		d.touchUser(u)
+	}
 	return nil
 }
 
@@ -355,6 +375,41 @@ func (d *Directory) unlinkForEmailChange(u *user, email string) {
 	u.accountID = ""
 	d.record(Event{Type: EventUnlink, UserID: u.id, AccountID: acct, Message: unlinkMessage(u.id, email)})
 	d.removeFromGroups(u, func(*group) bool { return true })
+}
+
+// repushFaults applies the faults that act on a re-push to an unmanaged user
+// whose email did not change (see updateUser). The caller holds d.mu.
+func (d *Directory) repushFaults(u *user, email string) {
+	if d.faults.on(faultRelinkOnRepush) && u.accountID != "" {
+		// ACCESS-1396/1737: the account is re-created, not re-linked. A link
+		// event, but no unlink line.
+		id := d.st.newAccountID(email)
+		d.st.accounts[id] = Account{ID: id, Email: email}
+		u.accountID = id
+		d.record(Event{Type: EventLink, UserID: u.id, AccountID: id,
+			Message: fmt.Sprintf("User with ID %s, primary email %s, linked to new unmanaged atlassian account %s.", u.id, email, id)})
+	}
+	if d.faults.on(faultAccess1003Queued) {
+		// The audit line now; the unlink after the queue delay, without a
+		// second line.
+		d.record(Event{Type: EventUnlink, UserID: u.id, AccountID: u.accountID, Message: unlinkMessage(u.id, email)})
+		d.later(d.queueDelay, u, func(u *user) {
+			if u.accountID != "" {
+				u.accountID = ""
+				d.touchUser(u)
+			}
+			d.removeFromGroups(u, func(*group) bool { return true })
+		})
+	}
+	if d.faults.on(faultAccess1003Delayed) {
+		d.later(d.delay, u, func(u *user) {
+			linked := u.accountID != ""
+			d.unlinkForEmailChange(u, accountEmail(u.attrs))
+			if linked {
+				d.touchUser(u)
+			}
+		})
+	}
 }
 
 // removeFromGroups takes the user out of every group for which drop is true.
@@ -394,12 +449,22 @@ func (d *Directory) replaceUser(r *http.Request, id string) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := attrs["active"]; !ok {
-		if v, had := u.attrs["active"]; had {
-			attrs["active"] = v // an omitted active keeps its value rather than becoming unset
+	switch v, ok := attrs["active"]; {
+	case !ok:
+		if stored, had := u.attrs["active"]; had {
+			attrs["active"] = stored // an omitted active keeps its value rather than becoming unset
 		}
+	case v == true && d.faults.on(faultActiveFlipped):
+		attrs["active"] = false // the re-push of an active user suspends it
+	}
+	dedupeEmails(attrs)
+	if d.faults.on(faultExternalIDDropped) && !d.managed(accountEmail(u.attrs)) {
+		delete(attrs, "externalId")
 	}
 	_, emailsTouched := hasKey(body, "emails")
+	if emailsTouched && d.faults.on(faultEmailsMergedOnPut) {
+		setOrDelete(attrs, "emails", mergeEmails(emailList(u.attrs), emailList(attrs)))
+	}
 	if err := d.updateUser(u, attrs, updatePut, emailsTouched); err != nil {
 		return nil, err
 	}
@@ -429,6 +494,7 @@ func (d *Directory) reissue(u *user) {
 	delete(d.st.users, oldID)
 	u.id = d.newID()
 	d.st.users[u.id] = u
+	d.touchUser(u)
 	if acct := u.accountID; acct != "" {
 		u.accountID = ""
 		d.record(Event{Type: EventUnlink, UserID: u.id, AccountID: acct,
@@ -451,6 +517,9 @@ func (d *Directory) patchUser(r *http.Request, id string) (*response, error) {
 	p := newPatcher(userResource, next)
 	if err := p.apply(ops); err != nil {
 		return nil, err
+	}
+	if p.touched["emails"] {
+		dedupeEmails(next)
 	}
 	if err := d.updateUser(u, next, updatePatch, p.touched["emails"]); err != nil {
 		return nil, err

@@ -1,9 +1,12 @@
 package directory
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAuth(t *testing.T) {
@@ -305,7 +308,8 @@ func TestPatchUser(t *testing.T) {
 		{patchBody(op("replace", `emails[type eq "work" or type eq "home"].value`, "y@x.example")), ""},
 		{patchBody(op("replace", `addresses[type eq "work" or type eq "home"].locality`, "Paris")), scimNoTarget},
 		{patchBody(op("replace", "active", 3)), scimInvalidValue},
-		{patchBody(op("remove", "userName", nil)), scimInvalidValue},
+		{patchBody(op("remove", "userName", nil)), scimMutability},
+		{patchBody(op("replace", "userName", "")), scimInvalidValue},
 		{patchBody(op("replace", "", "not an object")), scimInvalidValue},
 		{map[string]any{"schemas": []string{patchOpSchema}}, scimInvalidSyntax},
 	} {
@@ -413,5 +417,182 @@ func TestAdminReset(t *testing.T) {
 	}
 	if e := h.audit()[0]; e.Type != EventUserCreate || e.Time == "" || e.UserID == "" {
 		t.Errorf("first event %+v", e)
+	}
+}
+
+// TestPatchFilterMatchingNothing: RFC 7644 §3.5.2.3 makes a replace whose
+// value filter matches nothing a 400 noTarget; add creates the value the
+// filter describes (§3.5.2.1: a target that does not exist is added); remove
+// matching nothing removes nothing (§3.5.2.2 has noTarget only for a remove
+// without a path).
+func TestPatchFilterMatchingNothing(t *testing.T) {
+	h := newHarness(t)
+	id := h.createUser("jane@acme.example")
+	url := "/scim/v2/Users/" + id
+	before := h.user(id)
+
+	r := h.do("PATCH", url, patchBody(op("replace", `emails[type eq "nonexistent"].value`, "x@acme.example")))
+	if r.status != http.StatusBadRequest || r.body["scimType"] != scimNoTarget {
+		t.Errorf("replace matching nothing: %d %s, want 400 noTarget", r.status, r.raw)
+	}
+	r = h.do("PATCH", url, patchBody(op("replace", `emails[type eq "home"]`, map[string]any{"value": "x@home.example"})))
+	if r.status != http.StatusBadRequest || r.body["scimType"] != scimNoTarget {
+		t.Errorf("replace of whole values matching nothing: %d %s, want 400 noTarget", r.status, r.raw)
+	}
+	if after := h.user(id); normalEmails(after) != normalEmails(before) || after["meta"].(map[string]any)["version"] != before["meta"].(map[string]any)["version"] {
+		t.Errorf("a refused replace changed the user: %v", after["emails"])
+	}
+
+	h.must(http.StatusOK, "PATCH", url, patchBody(op("remove", `emails[type eq "nonexistent"]`, nil)))
+	if got := normalEmails(h.user(id)); got != normalEmails(before) {
+		t.Errorf("remove matching nothing changed emails: %s", got)
+	}
+
+	h.must(http.StatusOK, "PATCH", url, patchBody(op("add", `emails[type eq "home"].value`, "jane@home.example")))
+	if got := normalEmails(h.user(id)); got != "jane@acme.example*,jane@home.example" {
+		t.Errorf("add matching nothing: emails %s, want the home email added", got)
+	}
+	// Now the filter matches: replace works.
+	h.must(http.StatusOK, "PATCH", url, patchBody(op("replace", `emails[type eq "home"].value`, "j@home.example")))
+	if got := normalEmails(h.user(id)); got != "j@home.example,jane@acme.example*" {
+		t.Errorf("replace matching one: emails %s", got)
+	}
+}
+
+// TestRemoveRequiredAttribute: removing (or nulling) a required attribute is
+// a mutability error (RFC 7644 §3.5.2.2), for users and groups alike.
+func TestRemoveRequiredAttribute(t *testing.T) {
+	h := newHarness(t)
+	id := h.createUser("jane@acme.example")
+	g := h.createGroup("eng")
+	for _, tc := range []struct {
+		url string
+		o   map[string]any
+	}{
+		{"/scim/v2/Users/" + id, op("remove", "userName", nil)},
+		{"/scim/v2/Users/" + id, op("remove", userSchema+":userName", nil)},
+		{"/scim/v2/Users/" + id, op("replace", "", map[string]any{"userName": nil})},
+		{"/scim/v2/Groups/" + g, op("remove", "displayName", nil)},
+	} {
+		r := h.do("PATCH", tc.url, patchBody(tc.o))
+		if r.status != http.StatusBadRequest || r.body["scimType"] != scimMutability {
+			t.Errorf("%v: %d %s, want 400 mutability", tc.o, r.status, r.raw)
+		}
+	}
+	if h.user(id)["userName"] != "jane@acme.example" {
+		t.Error("userName removed")
+	}
+}
+
+// TestDuplicateEmailsStoredOnce: the same (value, type) pair twice in one
+// request, values compared case-insensitively, is stored once (RFC 7643
+// §2.4), primary if either was; the same value with another type stays.
+func TestDuplicateEmailsStoredOnce(t *testing.T) {
+	h := newHarness(t)
+	body := userBody("bob@partner.example", "bob@partner.example", "00u-bob")
+	body["emails"] = []any{
+		map[string]any{"value": "Bob@Partner.example", "type": "work"},
+		map[string]any{"value": "bob@partner.example", "type": "work", "primary": true},
+		map[string]any{"value": "bob@partner.example", "type": "home"},
+	}
+	r := h.must(http.StatusCreated, "POST", "/scim/v2/Users", body)
+	id := r.body["id"].(string)
+	emails := r.body["emails"].([]any)
+	if len(emails) != 2 || normalEmails(r.body) != "bob@partner.example,bob@partner.example*" {
+		t.Fatalf("POST stored %v", emails)
+	}
+	if w := emails[0].(map[string]any); w["value"] != "Bob@Partner.example" || w["type"] != "work" || w["primary"] != true {
+		t.Errorf("kept %v, want the first work entry, primary", w)
+	}
+	body["emails"] = []any{
+		map[string]any{"value": "bob@partner.example", "type": "work", "primary": true},
+		map[string]any{"value": "BOB@partner.example", "type": "WORK"},
+	}
+	if r := h.must(http.StatusOK, "PUT", "/scim/v2/Users/"+id, body); normalEmails(r.body) != "bob@partner.example*" {
+		t.Errorf("PUT stored %v", r.body["emails"])
+	}
+	r = h.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+id, patchBody(op("add", "emails",
+		[]any{map[string]any{"value": "Bob@Partner.Example", "type": "work"}})))
+	if normalEmails(r.body) != "bob@partner.example*" {
+		t.Errorf("PATCH add of a case variant stored %v", r.body["emails"])
+	}
+	if linkOf(r.body) != "acct-7" || len(h.unlinkEvents()) != 0 {
+		t.Errorf("deduplication unlinked the user")
+	}
+}
+
+// TestNoOpWritesKeepVersion: a PUT or PATCH that changes nothing leaves
+// meta.version and meta.lastModified alone (RFC 7644 §3.14, §3.5.2.1); one
+// that changes something moves both.
+func TestNoOpWritesKeepVersion(t *testing.T) {
+	h := newHarness(t)
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	h.d.mu.Lock()
+	h.d.now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	h.d.mu.Unlock()
+	id := h.createUser("bob@partner.example")
+	a := h.createUser("a@acme.example")
+	g := h.createGroup("eng", id, a)
+	version := func(path string) (string, string) {
+		t.Helper()
+		r := h.must(http.StatusOK, "GET", path, nil)
+		meta := r.body["meta"].(map[string]any)
+		if r.header.Get("ETag") != meta["version"] {
+			t.Errorf("ETag %q, meta.version %v", r.header.Get("ETag"), meta["version"])
+		}
+		return meta["version"].(string), meta["lastModified"].(string)
+	}
+	user, group := "/scim/v2/Users/"+id, "/scim/v2/Groups/"+g
+	same := func(b any) func() any { return func() any { return b } }
+	reordered := func(extra ...any) func() any {
+		return func() any { // GET, then PUT with the emails reversed (and extra ones first)
+			b := h.user(id)
+			emails := slices.Clone(b["emails"].([]any))
+			slices.Reverse(emails)
+			b["emails"] = append(extra, emails...)
+			return b
+		}
+	}
+	for _, tc := range []struct {
+		name, path, method string
+		body               func() any
+		changes            bool
+	}{
+		{"PATCH replace title", user, "PATCH", same(patchBody(op("replace", "title", "Boss"))), true},
+		{"PATCH the same title", user, "PATCH", same(patchBody(op("replace", "title", "Boss"))), false},
+		{"PATCH the same active and emails", user, "PATCH", same(patchBody(
+			op("replace", "", map[string]any{"active": true}),
+			op("replace", "emails", []any{map[string]any{"value": "bob@partner.example", "primary": true, "type": "work"}}))), false},
+		{"PUT of what GET shows", user, "PUT", func() any { return h.user(id) }, false},
+		{"PUT with an email added", user, "PUT", reordered(map[string]any{"value": "bob@home.example", "type": "home"}), true},
+		{"PUT with the emails reordered", user, "PUT", reordered(), false},
+		{"PUT of the Okta profile", user, "PUT", same(bobBody("bob@partner.example")), true},
+		{"PUT of the Okta profile again", user, "PUT", same(bobBody("bob@partner.example")), false},
+		{"Okta's rename with the same name and a re-add", group, "PATCH", same(patchBody(
+			op("replace", "", map[string]any{"id": g, "displayName": "eng"}),
+			op("add", "members", members(id)))), false},
+		{"push now in another order", group, "PATCH", same(patchBody(op("replace", "members", members(a, id)))), false},
+		{"remove of a member not there", group, "PATCH", same(patchBody(op("remove", `members[value eq "nobody"]`, nil))), false},
+		{"PUT of the same group", group, "PUT", same(map[string]any{"schemas": []string{groupSchema}, "displayName": "eng", "members": members(id, a)}), false},
+		{"rename", group, "PATCH", same(patchBody(op("replace", "displayName", "Engineering"))), true},
+		{"remove a member", group, "PATCH", same(patchBody(op("remove", fmt.Sprintf("members[value eq %q]", a), nil))), true},
+	} {
+		v0, m0 := version(tc.path)
+		h.must(http.StatusOK, tc.method, tc.path, tc.body())
+		v1, m1 := version(tc.path)
+		if changed := v1 != v0 || m1 != m0; changed != tc.changes {
+			t.Errorf("%s: version %s -> %s, lastModified %s -> %s; want changed=%t", tc.name, v0, v1, m0, m1, tc.changes)
+		}
+		if (v1 != v0) != (m1 != m0) {
+			t.Errorf("%s: version and lastModified disagree", tc.name)
+		}
+	}
+
+	// The faults that act on a write still act on a no-op one, and that is a change.
+	f := newHarness(t, faultAccess1003)
+	bob := unmanagedInGroup(f)
+	tag := f.must(http.StatusOK, "GET", "/scim/v2/Users/"+bob, nil).header.Get("ETag")
+	if r := f.must(http.StatusOK, "PUT", "/scim/v2/Users/"+bob, bobBody("bob@partner.example")); r.header.Get("ETag") == tag || linkOf(r.body) != "" {
+		t.Errorf("access-1003 on a no-op PUT: ETag %s (was %s), link %q", r.header.Get("ETag"), tag, linkOf(r.body))
 	}
 }
