@@ -22,7 +22,7 @@ func StartReference(ctx context.Context) (*harness.Target, error) {
 	if err := reference.BuildImage(ctx); err != nil {
 		return nil, err
 	}
-	spec := reference.Target(nil)
+	spec := reference.Target(nil, nil)
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	spec.Labels = map[string]string{harness.LabelRun: "bench-" + hex.EncodeToString(b)}
@@ -30,7 +30,7 @@ func StartReference(ctx context.Context) (*harness.Target, error) {
 }
 
 // refSpec describes the reference directory; its probes and domains do not depend on the token.
-var refSpec = reference.Target(nil)
+var refSpec = reference.Target(nil, nil)
 
 // Probes are the reference directory's link and audit probes.
 func Probes() harness.Probes {

@@ -36,7 +36,7 @@ func TestExampleProfileMatchesTheReferenceTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := reference.Target(nil)
+	want := reference.Target(nil, nil)
 	if got.Image != want.Image || got.Port != want.Port || got.BasePath != want.BasePath ||
 		!reflect.DeepEqual(got.VerifiedDomains, want.VerifiedDomains) ||
 		got.LinkProbe != want.LinkProbe || got.AuditProbe != want.AuditProbe {

@@ -48,6 +48,7 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 		return exitCannotRun
 	}
 	cfg, err := opts.Config()
+	defer opts.Close() // the reference directory served in process, if any
 	if err != nil {
 		fmt.Fprintf(stderr, "scimreplay conformance: %v\n", err)
 		return exitCannotRun

@@ -49,6 +49,7 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 		return exitCannotRun
 	}
 	cfg, err := opts.Config()
+	defer opts.Close() // the reference directory served in process, if any
 	if err != nil {
 		fmt.Fprintf(stderr, "scimreplay gate: %v\n", err)
 		return exitCannotRun

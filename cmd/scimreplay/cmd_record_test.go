@@ -148,7 +148,7 @@ func TestRecordWritesTheScenarioOnSIGTERM(t *testing.T) {
 		t.Fatalf("%s: %d provision, %d forceSync steps (want 8: GET + PUT for 4 users)", rsc.Name, len(rsc.Provision), len(rsc.ForceSync))
 	}
 	fresh := directoryServer(t)
-	spec := reference.Target(nil)
+	spec := reference.Target(nil, nil)
 	rc := harness.NewClient(fresh.URL+"/scim/v2", recordToken)
 	res, err := (&okta.Replayer{Client: rc}).Replay(ctx, rsc, "replay", okta.Options{Probes: harness.Probes{Link: spec.LinkProbe}, Managed: spec.Classifier()})
 	if err != nil {

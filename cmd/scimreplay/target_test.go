@@ -30,7 +30,7 @@ const theScenario = "scenario:identical-repush"
 // referenceProbes describe the reference directory's verified domain and its link and audit
 // probes to a gate that does not know it is the reference directory.
 func referenceProbes() []string {
-	ref := reference.Target(nil)
+	ref := reference.Target(nil, nil)
 	return []string{
 		"--target-verified-domains", strings.Join(ref.VerifiedDomains, ","),
 		"--target-link-attribute", ref.LinkProbe.Attribute,

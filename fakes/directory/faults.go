@@ -11,6 +11,9 @@ import (
 type Fault struct {
 	Name        string
 	Description string
+	// Background says the fault acts after the write is answered: only a re-read of the
+	// state in a settle window sees it.
+	Background bool
 }
 
 // Fault mode names, exactly as in the re-sync bug catalogue.
@@ -40,26 +43,26 @@ const (
 )
 
 var catalogue = []Fault{
-	{faultAccess1003, "any PUT/PATCH carrying emails for an unmanaged user counts as an email change: unlinked, removed from groups, audit line written"},
-	{faultEmailCaseSensitive, "emails compared case-sensitively, so a case-only change is an email change (unlinks an unmanaged user)"},
-	{faultLookupCaseSensitive, "userName filters and uniqueness are case-sensitive, so the IdP's lookup misses and it creates a duplicate user"},
-	{faultPrimaryFlagLost, "re-pushed emails lose their primary flag: the first email becomes primary and a moved primary is an email change"},
-	{faultPutGroupsClears, "PUT /Users honours the read-only groups attribute, so Okta's groups: [] removes the user from every group"},
-	{faultPutReissuesID, "PUT /Users recreates the user: new id, account link and group memberships gone"},
-	{faultRenameWipesMembers, "a pathless group replace {id, displayName} is applied as a full replace and empties members"},
-	{faultAddAsReplace, "PATCH add path=members replaces the member list instead of adding to it"},
-	{faultFilteredRemoveAll, "PATCH remove members[value eq \"x\"] removes every member"},
-	{faultFilteredRemoveIgnored, "PATCH remove members[value eq \"x\"] answers 200 and changes nothing"},
-	{faultEmptyReplaceIgnored, "PATCH replace members [] is ignored, so stale memberships stay"},
-	{faultReaddDuplicates, "adding a member that is already there stores it twice"},
-	{faultGroupPutDropsMembers, "PUT /Groups with members answers 200 but stores no members"},
-	{faultReactivateConflict, "deactivated users are hidden from filtered lookups, and Okta's re-POST with the same externalId gets 409 instead of restoring the user"},
-	{faultRelinkOnRepush, "a PUT/PATCH carrying emails for an unmanaged user moves its link to a freshly created account; memberships, emails and audit stay"},
-	{faultExternalIDDropped, "a PUT to an unmanaged user stores no externalId; nothing else changes"},
-	{faultActiveFlipped, "a PUT whose body says active: true answers 200 and stores active: false; link and memberships stay"},
-	{faultEmailsMergedOnPut, "PUT /Users merges the pushed emails into the stored ones, so a case-only variant is stored as a second, non-primary email"},
-	{faultAccess1003Queued, "the access-1003 audit line is written at once, the unlink itself is queued for longer than any settle window (DIRECTORY_QUEUE_DELAY, default 10m)"},
-	{faultAccess1003Delayed, "the access-1003 unlink, group removal and audit line happen in the background about a second after the write (DIRECTORY_DELAY)"},
+	{Name: faultAccess1003, Description: "any PUT/PATCH carrying emails for an unmanaged user counts as an email change: unlinked, removed from groups, audit line written"},
+	{Name: faultEmailCaseSensitive, Description: "emails compared case-sensitively, so a case-only change is an email change (unlinks an unmanaged user)"},
+	{Name: faultLookupCaseSensitive, Description: "userName filters and uniqueness are case-sensitive, so the IdP's lookup misses and it creates a duplicate user"},
+	{Name: faultPrimaryFlagLost, Description: "re-pushed emails lose their primary flag: the first email becomes primary and a moved primary is an email change"},
+	{Name: faultPutGroupsClears, Description: "PUT /Users honours the read-only groups attribute, so Okta's groups: [] removes the user from every group"},
+	{Name: faultPutReissuesID, Description: "PUT /Users recreates the user: new id, account link and group memberships gone"},
+	{Name: faultRenameWipesMembers, Description: "a pathless group replace {id, displayName} is applied as a full replace and empties members"},
+	{Name: faultAddAsReplace, Description: "PATCH add path=members replaces the member list instead of adding to it"},
+	{Name: faultFilteredRemoveAll, Description: "PATCH remove members[value eq \"x\"] removes every member"},
+	{Name: faultFilteredRemoveIgnored, Description: "PATCH remove members[value eq \"x\"] answers 200 and changes nothing"},
+	{Name: faultEmptyReplaceIgnored, Description: "PATCH replace members [] is ignored, so stale memberships stay"},
+	{Name: faultReaddDuplicates, Description: "adding a member that is already there stores it twice"},
+	{Name: faultGroupPutDropsMembers, Description: "PUT /Groups with members answers 200 but stores no members"},
+	{Name: faultReactivateConflict, Description: "deactivated users are hidden from filtered lookups, and Okta's re-POST with the same externalId gets 409 instead of restoring the user"},
+	{Name: faultRelinkOnRepush, Description: "a PUT/PATCH carrying emails for an unmanaged user moves its link to a freshly created account; memberships, emails and audit stay"},
+	{Name: faultExternalIDDropped, Description: "a PUT to an unmanaged user stores no externalId; nothing else changes"},
+	{Name: faultActiveFlipped, Description: "a PUT whose body says active: true answers 200 and stores active: false; link and memberships stay"},
+	{Name: faultEmailsMergedOnPut, Description: "PUT /Users merges the pushed emails into the stored ones, so a case-only variant is stored as a second, non-primary email"},
+	{Name: faultAccess1003Queued, Description: "the access-1003 audit line is written at once, the unlink itself is queued for longer than any settle window (DIRECTORY_QUEUE_DELAY, default 10m)"},
+	{Name: faultAccess1003Delayed, Description: "the access-1003 unlink, group removal and audit line happen in the background about a second after the write (DIRECTORY_DELAY)", Background: true},
 }
 
 // Faults returns the whole fault catalogue, in the order of the re-sync bug

@@ -12,10 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/testcontainers/testcontainers-go"
 
@@ -49,8 +52,9 @@ CMD ["--addr", ":8080"]
 `
 
 // Target is the reference directory as a target: the image built by BuildImage, the given faults
-// on, a fresh random token, the extension attribute as link probe and /admin/audit as audit probe.
-func Target(faults []string) harness.TargetSpec {
+// and variations on, a fresh random token, the extension attribute as link probe and
+// /admin/audit as audit probe.
+func Target(faults, variations []string) harness.TargetSpec {
 	token := harness.RandomToken()
 	return harness.TargetSpec{
 		Name:     "reference-directory",
@@ -62,11 +66,50 @@ func Target(faults []string) harness.TargetSpec {
 			"DIRECTORY_TOKEN":            "{{token}}",
 			"DIRECTORY_VERIFIED_DOMAINS": VerifiedDomain,
 			"DIRECTORY_FAULTS":           strings.Join(faults, ","),
+			"DIRECTORY_VARIATIONS":       strings.Join(variations, ","),
 		},
 		VerifiedDomains: []string{VerifiedDomain},
-		LinkProbe:       harness.LinkProbe{Attribute: directory.ExtensionSchema + ":atlassianAccountId"},
-		AuditProbe:      harness.AuditProbe{Path: "/admin/audit", Pattern: directory.UnlinkAuditPattern},
+		LinkProbe:       linkProbe,
+		AuditProbe:      auditProbe,
 	}
+}
+
+var (
+	linkProbe  = harness.LinkProbe{Attribute: directory.ExtensionSchema + ":atlassianAccountId"}
+	auditProbe = harness.AuditProbe{Path: "/admin/audit", Pattern: directory.UnlinkAuditPattern}
+)
+
+// Serve starts the reference directory in this process, on a loopback port, and describes it as
+// a URL target (a server already running): no image, no container, no Docker daemon. The gate's
+// scenarios then share it, each with names of its own (a URL target's rule). stop shuts it down.
+func Serve(faults, variations []string) (spec harness.TargetSpec, stop func(), err error) {
+	token := harness.RandomToken()
+	d, err := directory.New(directory.Config{Token: token, VerifiedDomains: []string{VerifiedDomain}, Faults: faults, Variations: variations})
+	if err != nil {
+		return spec, nil, fmt.Errorf("serve the reference directory: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		d.Close()
+		return spec, nil, fmt.Errorf("serve the reference directory: %w", err)
+	}
+	srv := &http.Server{Handler: d, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		d.Close()
+	}
+	return harness.TargetSpec{
+		Name:            "reference-directory (in process)",
+		URL:             "http://" + ln.Addr().String(),
+		BasePath:        directory.DefaultBasePath,
+		Token:           token,
+		VerifiedDomains: []string{VerifiedDomain},
+		LinkProbe:       linkProbe,
+		AuditProbe:      auditProbe,
+	}, stop, nil
 }
 
 // BuildImage builds the reference image (ImageTag) from a static scimreplay binary: the one

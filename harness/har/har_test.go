@@ -76,7 +76,7 @@ func TestImportedScenarioReplaysAgainstAFreshTarget(t *testing.T) {
 		if len(recorded) < 3 {
 			t.Fatalf("the sample holds %d recorded ids", len(recorded))
 		}
-		spec := reference.Target(nil)
+		spec := reference.Target(nil, nil)
 		d, err := directory.New(directory.Config{Token: spec.Token, VerifiedDomains: spec.VerifiedDomains})
 		if err != nil {
 			t.Fatal(err)

@@ -52,7 +52,7 @@ type state struct {
 
 func stateOf(t *testing.T, ctx context.Context, c *harness.Client) state {
 	t.Helper()
-	spec := reference.Target(nil)
+	spec := reference.Target(nil, nil)
 	snap, err := harness.TakeSnapshot(ctx, c, harness.Scope{}, harness.Probes{Link: spec.LinkProbe})
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestRecordThenReplayReachesTheSameState(t *testing.T) {
 			}
 
 			fresh := newDirectory(t)
-			spec := reference.Target(nil)
+			spec := reference.Target(nil, nil)
 			rp := &okta.Replayer{Client: client(fresh.URL + "/scim/v2")}
 			res, err := rp.Replay(ctx, rsc, "replay", okta.Options{Probes: harness.Probes{Link: spec.LinkProbe}, Managed: spec.Classifier()})
 			if err != nil {

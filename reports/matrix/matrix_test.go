@@ -6,11 +6,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/scimreplay/scimreplay/fakes/directory"
+	"github.com/scimreplay/scimreplay/harness"
 )
 
 // binary is the scimreplay CLI the rows run: $SCIMREPLAY_BINARY (the Makefile builds it) or one
@@ -57,33 +59,71 @@ func run(t *testing.T, within time.Duration, o Options) (rows []*Row, table stri
 // exercises, turns it red. The table is logged either way.
 func TestDetectionMatrix(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the matrix gates the whole catalogue once per fault mode")
+		t.Skip("the matrix gates the whole catalogue once per fault mode and variation")
 	}
-	var faults []string
+	var faults, background, variations []string
 	for _, f := range directory.Faults() {
 		faults = append(faults, f.Name)
+		if f.Background {
+			background = append(background, f.Name)
+		}
 	}
-	rows, table, code := run(t, 8*time.Minute, Options{Faults: faults, Jobs: 4})
+	for _, v := range directory.Variations() {
+		variations = append(variations, v.Name)
+	}
+	// The directory served in each gate's process: the container path is gated end to end by
+	// suites/forcesync and the CLI tests.
+	rows, table, code := run(t, 8*time.Minute, Options{Faults: faults, Variations: variations, Background: background,
+		Jobs: 6, GateArgs: []string{"--reference-loopback"}})
 	t.Logf("detection matrix:\n%s\n%s", table, Verdict(code))
 	if code != 0 {
-		t.Fatalf("matrix exit %d, want 0 (every fault caught, the clean directory passing)", code)
+		t.Fatalf("matrix exit %d, want 0 (every fault caught, the clean directory and every variation passing)", code)
 	}
-	if len(rows) != len(faults)+1 || rows[0].Verdict() != Pass {
-		t.Fatalf("%d rows, the first %s; want the clean directory passing, then one row per fault", len(rows), rows[0].Summary())
+	if len(rows) != len(faults)+len(variations)+1 || rows[0].Verdict() != Pass {
+		t.Fatalf("%d rows, the first %s; want the clean directory passing, then one row per fault and variation", len(rows), rows[0].Summary())
 	}
 	for _, r := range rows[1:] {
-		if r.Verdict() != Caught {
-			t.Errorf("%s", r.Summary())
+		want := Caught
+		if r.Variation != "" {
+			want = Pass
+		}
+		if r.Verdict() != want {
+			t.Errorf("%s, want %s", r.Summary(), want)
 		}
 		for _, name := range []string{"junit.xml", "summary.md", "report.html", "gate.log"} {
 			if _, err := os.Stat(filepath.Join(r.Dir, name)); err != nil {
-				t.Errorf("fault %s: %v", r.Fault, err)
+				t.Errorf("row %s: %v", r.Name(), err)
 			}
 		}
 	}
 	// The table says what the gate found: ACCESS-1003 is caught by the identical re-push.
 	if !regexp.MustCompile(`(?m)^access-1003 +CAUGHT +.*\bidentical-repush\b`).MatchString(table) {
 		t.Errorf("access-1003 is not caught by identical-repush:\n%s", table)
+	}
+	if !regexp.MustCompile(`(?m)^members-not-in-list +PASS +—$`).MatchString(table) {
+		t.Errorf("the variations' half is missing:\n%s", table)
+	}
+
+	// Every check of harness.Compare is load-bearing end to end: worked out again from the
+	// snapshots these gates took, each check left out lets some fault through.
+	lb, err := LoadBearing(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	idle := WriteLoadBearing(&b, lb)
+	t.Logf("load-bearing checks:\n%s", b.String())
+	if len(idle) > 0 {
+		t.Errorf("checks no fault needs (deleting them would go unnoticed): %v", idle)
+	}
+	for check, fault := range map[harness.Check]string{
+		harness.CheckLink: "relink-on-repush", harness.CheckExternalID: "externalid-dropped",
+		harness.CheckActive: "active-flipped-on-repush", harness.CheckAudit: "access-1003-queued",
+		harness.CheckEmails: "emails-merged-on-put",
+	} {
+		if !slices.Contains(lb[check], fault) {
+			t.Errorf("without the %s check, %s should go unseen; missed without it: %v", check, fault, lb[check])
+		}
 	}
 }
 
@@ -92,7 +132,7 @@ func TestDetectionMatrix(t *testing.T) {
 func TestMatrixReportsAnUncaughtFault(t *testing.T) {
 	rows, table, code := run(t, 3*time.Minute, Options{
 		Faults: []string{"access-1003", "empty-replace-ignored"}, Jobs: 2,
-		GateArgs: []string{"--label-filter=scenario:identical-repush"},
+		GateArgs: []string{"--label-filter=scenario:identical-repush", "--reference-loopback"},
 	})
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, table)

@@ -20,29 +20,40 @@ import (
 // TargetOptions are the flags every suite shares (the force-sync gate and the conformance
 // suite): which target, and how to talk to it.
 type TargetOptions struct {
-	Target          harness.TargetFlags
-	ReferenceFaults string
-	JUnit           string
-	RequestTimeout  time.Duration
+	Target              harness.TargetFlags
+	ReferenceFaults     string
+	ReferenceVariations string
+	// ReferenceLoopback serves the reference directory in this process instead of a container.
+	ReferenceLoopback bool
+	JUnit             string
+	RequestTimeout    time.Duration
+
+	stops []func()
 }
 
 // Bind registers the flags on fs, with env var defaults from getenv.
 func (o *TargetOptions) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	o.Target.Bind(fs, getenv)
 	fs.StringVar(&o.ReferenceFaults, "reference-faults", getenv("SCIMREPLAY_REFERENCE_FAULTS"), "comma list of fault modes to switch on in the reference directory (see `scimreplay faults`)")
+	fs.StringVar(&o.ReferenceVariations, "reference-variations", getenv("SCIMREPLAY_REFERENCE_VARIATIONS"), "comma list of variations (behaviours a correct server may show) to switch on in the reference directory (see `scimreplay faults`)")
+	fs.BoolVar(&o.ReferenceLoopback, "reference-loopback", getenv("SCIMREPLAY_REFERENCE_LOOPBACK") != "", "serve the reference directory in this process on 127.0.0.1 (no container, no Docker daemon; the scenarios share it as a server already running)")
 	fs.StringVar(&o.JUnit, "junit", getenv("SCIMREPLAY_JUNIT"), "write a JUnit XML report to this file")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", harness.DefaultRequestTimeout, "give up on a request after this long (Okta waits 60s)")
 }
 
 // ResolveTarget is the target the --target-* flags (or a profile) name, else the reference
-// directory with --reference-faults on (reference is then true). Errors mean bad input (exit 2).
+// directory with --reference-faults and --reference-variations on: its image (reference is then
+// true), or with --reference-loopback the directory served in this process until Close (a URL
+// target). Errors mean bad input (exit 2).
 func (o *TargetOptions) ResolveTarget() (spec harness.TargetSpec, isReference bool, err error) {
 	if o.RequestTimeout <= 0 {
 		return spec, false, fmt.Errorf("--request-timeout must be positive")
 	}
 	if o.Target.Given() {
-		if o.ReferenceFaults != "" {
-			return spec, false, fmt.Errorf("--reference-faults applies to the reference directory, not to --target-* targets")
+		for flag, set := range map[string]bool{"--reference-faults": o.ReferenceFaults != "", "--reference-variations": o.ReferenceVariations != "", "--reference-loopback": o.ReferenceLoopback} {
+			if set {
+				return spec, false, fmt.Errorf("%s applies to the reference directory, not to --target-* targets", flag)
+			}
 		}
 		// A container target without a token gets a random one from harness.Run.
 		spec, err = o.Target.Spec()
@@ -52,7 +63,34 @@ func (o *TargetOptions) ResolveTarget() (spec harness.TargetSpec, isReference bo
 	if err != nil {
 		return spec, false, fmt.Errorf("--reference-faults: %w", err)
 	}
-	return reference.Target(faults), true, nil
+	variations, err := directory.ParseVariations(o.ReferenceVariations)
+	if err != nil {
+		return spec, false, fmt.Errorf("--reference-variations: %w", err)
+	}
+	settle, err := o.Target.SettleFlag()
+	if err != nil {
+		return spec, false, err
+	}
+	if o.ReferenceLoopback {
+		spec, stop, err := reference.Serve(faults, variations)
+		if err != nil {
+			return spec, false, err
+		}
+		o.stops = append(o.stops, stop)
+		spec.Settle = settle
+		return spec, false, nil
+	}
+	spec = reference.Target(faults, variations)
+	spec.Settle = settle
+	return spec, true, nil
+}
+
+// Close stops what ResolveTarget started (the reference directory served in process).
+func (o *TargetOptions) Close() {
+	for _, stop := range o.stops {
+		stop()
+	}
+	o.stops = nil
 }
 
 // Options are the settings of a gate run as flags: shared by `scimreplay gate` and by

@@ -60,7 +60,7 @@ func TestPanicInASpecLeavesNoContainer(t *testing.T) {
 	}
 	runID := fmt.Sprintf("panic-%d", os.Getpid())
 	progress := &panicOnce{runID: runID}
-	cfg := &forcesync.Config{Target: reference.Target(nil), Reference: true, Scenarios: one, RunID: runID, Progress: progress}
+	cfg := &forcesync.Config{Target: reference.Target(nil, nil), Reference: true, Scenarios: one, RunID: runID, Progress: progress}
 	forcesync.Define(cfg)
 	var report Report
 	ReportAfterSuite("outcome", func(r Report) { report = r })
