@@ -32,8 +32,9 @@ func TestGateParallelThenReport(t *testing.T) {
 		"[2/2] scenario 1/1 identical-repush (okta/identical-repush.yaml)\n",
 		"[2/2]   target started: reference-directory\n",
 		"[1/2]   PASS aiw-put (",
-		"\nPASS aiw-put\nFAIL identical-repush\n    the force sync changed link or membership state:\n    bob@partner.example (unmanaged): link acct-bob → none",
-		"\nPASS push-now-full-list\nverdict: FAIL",
+		"\nPASS aiw-put — checked 3 users, 2 groups, 5 memberships, 3/3 linked, audit, settle 2s\nFAIL identical-repush — checked 4 users, 2 groups, 6 memberships, 4/4 linked, audit, settle 2s\n    the force sync changed link or membership state:\n    bob@partner.example (unmanaged): link acct-bob → none",
+		"\nPASS push-now-full-list — checked ",
+		"\nverdict: FAIL",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -269,9 +270,11 @@ func check(err error) {
 	if okta.IsCouldNotRun(err) {
 		couldNotRun("%v", err)
 	}
+	// Only err's own text is used: it is the redacted one (an error it wraps may hold the
+	// token a careless target echoed).
 	var pe *okta.PhaseError
 	if errors.As(err, &pe) {
-		targetFailed("%s: the target failed Okta's traffic: %v", pe.Phase, pe.Err)
+		targetFailed("%s: the target failed Okta's traffic: %s", pe.Phase, strings.TrimPrefix(err.Error(), pe.Phase+": "))
 	}
 	targetFailed("the target failed Okta's traffic: %v", err)
 }
