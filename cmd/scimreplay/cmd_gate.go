@@ -164,8 +164,11 @@ func printVerdict(w io.Writer, r *reports.Run, code int) {
 			continue
 		}
 		status := "PASS"
-		if c.Failed() {
+		switch {
+		case c.Failed() && c.Verdict == reports.VerdictRegression:
 			status = "FAIL"
+		case c.Failed():
+			status = "COULD NOT RUN"
 		}
 		if c.Coverage != nil {
 			fmt.Fprintf(w, "%s %s — checked %s\n", status, c.Scenario(), c.Coverage.Short())

@@ -171,8 +171,10 @@ func TestGateTargetFaults(t *testing.T) {
 // verdictBlock is the gate's closing summary: one PASS/FAIL line per scenario with its reason.
 func verdictBlock(stdout string) string {
 	i := strings.LastIndex(stdout, "\nPASS ")
-	if j := strings.LastIndex(stdout, "\nFAIL "); j >= 0 && (i < 0 || j < i) {
-		i = j
+	for _, mark := range []string{"\nFAIL ", "\nCOULD NOT RUN "} {
+		if j := strings.LastIndex(stdout, mark); j >= 0 && (i < 0 || j < i) {
+			i = j
+		}
 	}
 	if i < 0 {
 		return stdout
