@@ -43,6 +43,7 @@ env: {SCIM_TOKEN: "{{token}}", WORKERS: 2}
 cmd: [serve, --addr, ":9090"]
 ready: /healthz
 startupTimeout: 2m
+settle: 5s
 verifiedDomains: [acme.example, " acme.test "]
 linkProbe: {path: "/admin/links/{{id}}", pointer: /account/id}
 auditProbe: {path: /admin/audit, pattern: "unlinked .* account"}
@@ -50,12 +51,13 @@ auditProbe: {path: /admin/audit, pattern: "unlinked .* account"}
 	if err != nil {
 		t.Fatal(err)
 	}
+	settle := 5 * time.Second
 	want := TargetSpec{
 		Name: "acme-scim", Dockerfile: filepath.Join(dir, "server"), ImageTag: "acme/scim:ci",
 		Port: 9090, BasePath: "/api/scim", Token: "dev-token",
 		Env:       map[string]string{"SCIM_TOKEN": "{{token}}", "WORKERS": "2"},
 		Cmd:       []string{"serve", "--addr", ":9090"},
-		ReadyPath: "/healthz", StartupTimeout: 2 * time.Minute,
+		ReadyPath: "/healthz", StartupTimeout: 2 * time.Minute, Settle: &settle,
 		VerifiedDomains: []string{"acme.example", "acme.test"},
 		LinkProbe:       LinkProbe{Path: "/admin/links/{{id}}", Pointer: "/account/id"},
 		AuditProbe:      AuditProbe{Path: "/admin/audit", Pattern: "unlinked .* account"},
@@ -80,6 +82,7 @@ func TestParseProfileErrorsAtFileLineColumn(t *testing.T) {
 		"port as string":    {"image: a:b\nport: \"8080\"\n", `p.yaml:2:7: port must be a number from 1 to 65535, not "8080"`},
 		"port out of range": {"image: a:b\nport: 70000\n", `p.yaml:2:7: port must be a number from 1 to 65535`},
 		"bad duration":      {"image: a:b\nstartupTimeout: 60\n", `p.yaml:2:17: startupTimeout must be a positive duration such as 90s or 2m, not "60"`},
+		"bad settle":        {"image: a:b\nsettle: 1h\n", `p.yaml:2:9: settle: "1h" is not a settle window: give a duration from 0 (off) to 10m, such as 2s`},
 		"two sources":       {"image: a:b\nurl: http://127.0.0.1:1\n", `p.yaml:2:6: a target profile names at most one of image, dockerfile and url`},
 		"bad url":           {"url: ftp://x\n", `p.yaml:1:6: url: "ftp://x" is not an http(s) URL`},
 		"relative base":     {"image: a:b\nbasePath: scim/v2\n", `p.yaml:2:11: basePath must be a path starting with /`},
@@ -215,6 +218,8 @@ func TestFlagErrors(t *testing.T) {
 		"pointer, no path":   {nil, []string{"--target-image", "a:b", "--target-link-pointer", "/x"}, "a link probe pointer needs the HTTP path"},
 		"missing profile":    {nil, []string{"--target-profile", filepath.Join(t.TempDir(), "none.yaml")}, "read target profile:"},
 		"relative base path": {nil, []string{"--target-image", "a:b", "--target-base-path", "scim"}, `target path "scim" must start with /`},
+		"bad settle":         {nil, []string{"--target-image", "a:b", "--settle", "soon"}, `--settle: "soon" is not a settle window`},
+		"negative settle":    {map[string]string{"SCIMREPLAY_SETTLE": "-1s"}, []string{"--target-image", "a:b"}, `--settle: "-1s" is not a settle window`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parseFlags(t, c.env, c.args...).Spec()
@@ -227,6 +232,20 @@ func TestFlagErrors(t *testing.T) {
 		f := parseFlags(t, map[string]string{"SCIMREPLAY_TARGET_PORT": "http"}, "--target-image", "a:b", "--target-port", "8081")
 		if s, err := f.Spec(); err != nil || s.Port != 8081 {
 			t.Fatalf("port %d, err %v", s.Port, err)
+		}
+	})
+	t.Run("--settle 0 turns the window off, over the profile's", func(t *testing.T) {
+		p := writeProfile(t, "image: a:b\nsettle: 9s\n")
+		s, err := parseFlags(t, nil, "--target-profile", p).Spec()
+		if err != nil || s.SettleWindow() != 9*time.Second {
+			t.Fatalf("profile settle: %v %v", s.SettleWindow(), err)
+		}
+		s, err = parseFlags(t, nil, "--target-profile", p, "--settle", "0").Spec()
+		if err != nil || s.Settle == nil || s.SettleWindow() != 0 {
+			t.Fatalf("--settle 0: %v %v", s.Settle, err)
+		}
+		if (TargetSpec{}).SettleWindow() != DefaultSettle {
+			t.Fatal("an unset window is not the default")
 		}
 	})
 	t.Run("an env K=V needs a name", func(t *testing.T) {

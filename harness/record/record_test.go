@@ -26,9 +26,9 @@ import (
 const token = "srt_recordtest_4f1d2c9a8b7e6d5c"
 
 // newDirectory serves a fresh reference directory with no fault.
-func newDirectory(t *testing.T) *httptest.Server {
+func newDirectory(t *testing.T, variations ...string) *httptest.Server {
 	t.Helper()
-	d, err := directory.New(directory.Config{Token: token, VerifiedDomains: []string{reference.VerifiedDomain}})
+	d, err := directory.New(directory.Config{Token: token, VerifiedDomains: []string{reference.VerifiedDomain}, Variations: variations})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,72 +92,105 @@ func catalogue(t *testing.T, name string) *scenario.Scenario {
 // TestRecordThenReplayReachesTheSameState drives catalogue scenarios through the recording
 // proxy into one directory, writes the recording, replays it against a fresh directory and
 // checks that both end in the same state, and that the replayed force sync moved nothing.
+// burnID makes a sequential-ids directory skip an id (a group created and deleted), so the live
+// ids of a replay are the recorded ones shifted by one: the live id of one resource is then the
+// recorded id of another, and a value bound twice would show.
+func burnID(t *testing.T, base string) {
+	t.Helper()
+	ctx := context.Background()
+	c := client(base)
+	resp, err := c.Do(ctx, http.MethodPost, "/Groups", []byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"burn","members":[]}`), nil)
+	if err != nil || resp.Status != http.StatusCreated {
+		t.Fatalf("create: %v %v", resp, err)
+	}
+	var g struct{ ID string }
+	if err := resp.JSON(&g); err != nil || g.ID == "" {
+		t.Fatalf("group id: %v", err)
+	}
+	if resp, err = c.Do(ctx, http.MethodDelete, "/Groups/"+g.ID, nil, nil); err != nil || resp.Status != http.StatusNoContent {
+		t.Fatalf("delete: %v %v", resp, err)
+	}
+}
+
 func TestRecordThenReplayReachesTheSameState(t *testing.T) {
 	for _, name := range []string{"identical-repush", "filtered-remove-add", "push-now-empty-list", "deactivate-reactivate-repost", "emails-reordered"} {
-		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			recorded := newDirectory(t)
-			proxy, err := record.NewProxy(recorded.URL+"/scim/v2", 5*time.Second, record.PhaseProvision)
-			if err != nil {
-				t.Fatal(err)
-			}
-			front := httptest.NewServer(proxy)
-			defer front.Close()
+		for _, sequential := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/sequential-ids=%t", name, sequential), func(t *testing.T) {
+				recordThenReplay(t, name, sequential)
+			})
+		}
+	}
+}
 
-			sc := catalogue(t, name)
-			p := &okta.Replayer{Client: client(front.URL)}
-			run := okta.NewRun(sc, "rec")
-			if err := p.Phase(ctx, run, "provision", sc.Provision); err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.Post(front.URL+record.PhasePath+"forceSync", "text/plain", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusNoContent {
-				t.Fatalf("phase mark answered %d", resp.StatusCode)
-			}
-			for i := 0; i < sc.Repeat; i++ {
-				if err := p.Phase(ctx, run, "forceSync", sc.ForceSync); err != nil {
-					t.Fatal(err)
-				}
-			}
-			exs, failed := proxy.Stop()
-			if failed != 0 || len(exs) == 0 {
-				t.Fatalf("%d exchanges recorded, %d failed", len(exs), failed)
-			}
-			out, _, err := record.Build(exs, record.Options{Name: "rec-" + name, Source: "recorded in a test", Labels: []string{"recorded"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.Contains(string(out), token) || strings.Contains(string(out), "Okta-Gen-") {
-				t.Fatalf("the recording holds a secret:\n%s", out)
-			}
-			rsc, err := scenario.Parse("rec.yaml", out)
-			if err != nil {
-				t.Fatalf("%v\n%s", err, out)
-			}
-			if rsc.Rebind != scenario.RebindAuto || len(rsc.Provision) == 0 || len(rsc.ForceSync) == 0 {
-				t.Fatalf("recording: rebind %q, %d provision and %d forceSync steps", rsc.Rebind, len(rsc.Provision), len(rsc.ForceSync))
-			}
+func recordThenReplay(t *testing.T, name string, sequential bool) {
+	var variations []string
+	if sequential {
+		variations = []string{"sequential-ids"}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	recorded := newDirectory(t, variations...)
+	proxy, err := record.NewProxy(recorded.URL+"/scim/v2", 5*time.Second, record.PhaseProvision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := httptest.NewServer(proxy)
+	defer front.Close()
 
-			fresh := newDirectory(t)
-			spec := reference.Target(nil, nil)
-			rp := &okta.Replayer{Client: client(fresh.URL + "/scim/v2")}
-			res, err := rp.Replay(ctx, rsc, "replay", okta.Options{Probes: harness.Probes{Link: spec.LinkProbe}, Managed: spec.Classifier()})
-			if err != nil {
-				t.Fatalf("replay: %v\n%s", err, out)
-			}
-			if d := res.Diff; !d.Empty() {
-				t.Fatalf("the replayed force sync moved state:\n%s", d)
-			}
-			want, got := stateOf(t, ctx, client(recorded.URL+"/scim/v2")), stateOf(t, ctx, client(fresh.URL+"/scim/v2"))
-			if len(want.Users) == 0 || !reflect.DeepEqual(want, got) {
-				t.Fatalf("states differ:\nrecorded %+v\nreplayed %+v", want, got)
-			}
-		})
+	sc := catalogue(t, name)
+	p := &okta.Replayer{Client: client(front.URL)}
+	run := okta.NewRun(sc, "rec")
+	if err := p.Phase(ctx, run, "provision", sc.Provision); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(front.URL+record.PhasePath+"forceSync", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("phase mark answered %d", resp.StatusCode)
+	}
+	for i := 0; i < sc.Repeat; i++ {
+		if err := p.Phase(ctx, run, "forceSync", sc.ForceSync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exs, failed := proxy.Stop()
+	if failed != 0 || len(exs) == 0 {
+		t.Fatalf("%d exchanges recorded, %d failed", len(exs), failed)
+	}
+	out, _, err := record.Build(exs, record.Options{Name: "rec-" + name, Source: "recorded in a test", Labels: []string{"recorded"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), token) || strings.Contains(string(out), "Okta-Gen-") {
+		t.Fatalf("the recording holds a secret:\n%s", out)
+	}
+	rsc, err := scenario.Parse("rec.yaml", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if rsc.Rebind != scenario.RebindAuto || len(rsc.Provision) == 0 || len(rsc.ForceSync) == 0 {
+		t.Fatalf("recording: rebind %q, %d provision and %d forceSync steps", rsc.Rebind, len(rsc.Provision), len(rsc.ForceSync))
+	}
+
+	fresh := newDirectory(t, variations...)
+	if sequential {
+		burnID(t, fresh.URL+"/scim/v2")
+	}
+	spec := reference.Target(nil, nil)
+	rp := &okta.Replayer{Client: client(fresh.URL + "/scim/v2")}
+	res, err := rp.Replay(ctx, rsc, "replay", okta.Options{Probes: harness.Probes{Link: spec.LinkProbe}, Managed: spec.Classifier()})
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, out)
+	}
+	if d := res.Diff; !d.Empty() {
+		t.Fatalf("the replayed force sync moved state:\n%s", d)
+	}
+	want, got := stateOf(t, ctx, client(recorded.URL+"/scim/v2")), stateOf(t, ctx, client(fresh.URL+"/scim/v2"))
+	if len(want.Users) == 0 || !reflect.DeepEqual(want, got) {
+		t.Fatalf("states differ:\nrecorded %+v\nreplayed %+v", want, got)
 	}
 }
 
