@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimreplay/scimreplay/fakes/directory"
 	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/reports"
 )
 
 // binary is the scimreplay CLI the rows run: $SCIMREPLAY_BINARY (the Makefile builds it) or one
@@ -102,6 +103,26 @@ func TestDetectionMatrix(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^members-not-in-list +PASS +—$`).MatchString(table) {
 		t.Errorf("the variations' half is missing:\n%s", table)
+	}
+
+	// How late the background fault's change was seen: the measurement behind the default
+	// settle window (harness.DefaultSettle), under whatever load make test puts on the machine.
+	for _, r := range rows {
+		if !slices.Contains(background, r.Fault) {
+			continue
+		}
+		run, err := reports.ReadJUnit(filepath.Join(r.Dir, "junit.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen []time.Duration
+		for _, c := range run.Cases {
+			if c.Diff != nil && c.Diff.SeenAfter > 0 {
+				seen = append(seen, c.Diff.SeenAfter.Round(10*time.Millisecond))
+			}
+		}
+		slices.Sort(seen)
+		t.Logf("%s: the change was seen %v after the last request (settle window %s)", r.Fault, seen, harness.DefaultSettle)
 	}
 
 	// Every check of harness.Compare is load-bearing end to end: worked out again from the
