@@ -19,7 +19,7 @@ import (
 // fault on, labelled so the run's containers can be found. The Target is returned even with an
 // error, so the caller can always Terminate it.
 func StartReference(ctx context.Context) (*harness.Target, error) {
-	if err := reference.BuildImage(ctx); err != nil {
+	if err := reference.BuildImage(ctx, ""); err != nil {
 		return nil, err
 	}
 	spec := reference.Target(nil, nil)

@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -70,6 +72,13 @@ func pruneImages(ctx context.Context, minAge time.Duration, labels ...string) ([
 		} // else in use by a container (Docker refuses without force): the next sweep
 	}
 	return removed, nil
+}
+
+// NewRunID is a short random id that labels one run's containers.
+func NewRunID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // RunLabels are the labels for the containers of run runID started by this process.

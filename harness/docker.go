@@ -3,8 +3,6 @@ package harness
 import (
 	"context"
 	"fmt"
-	"io"
-	stdlog "log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/testcontainers/testcontainers-go"
-	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
 // CheckDocker fails with a message naming the missing Docker daemon when none answers, so
@@ -87,9 +84,4 @@ func BuildImage(ctx context.Context, dir, tag string) (string, error) {
 	removeReplacedImage(ctx, tag, previous)
 	built[abs+"\x00"+tag] = true
 	return tag, nil
-}
-
-// SetDockerLog sends testcontainers' own log lines (container created, started…) to w.
-func SetDockerLog(w io.Writer) {
-	tclog.SetDefault(stdlog.New(w, "", stdlog.LstdFlags))
 }

@@ -12,8 +12,10 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 
+	"github.com/scimreplay/scimreplay/reports"
 	"github.com/scimreplay/scimreplay/suites/conformance"
 	"github.com/scimreplay/scimreplay/suites/forcesync"
+	"github.com/scimreplay/scimreplay/suites/framework"
 )
 
 func init() {
@@ -25,8 +27,10 @@ func init() {
 func runConformance(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var opts conformance.Options
+	var opts framework.Flags
 	opts.Bind(fs, os.Getenv)
+	var ref referenceFlags
+	ref.bind(fs, os.Getenv)
 	labelFilter := fs.String("label-filter", "", "run only the checks whose labels match this Ginkgo label filter, e.g. 'conformance:lookup-case-insensitive'")
 	verbose := fs.Bool("v", false, "verbose: show every step of every check")
 	list := fs.Bool("list", false, "list the checks and their labels, and exit")
@@ -47,16 +51,29 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scimreplay conformance: --label-filter: %v\n", err)
 		return exitCannotRun
 	}
-	cfg, err := opts.Config()
-	defer opts.Close() // the reference directory served in process, if any
+	spec, buildReference, err := ref.target(&opts.Target)
+	defer ref.close() // the reference directory served in process, if any
 	if err != nil {
 		fmt.Fprintf(stderr, "scimreplay conformance: %v\n", err)
 		return exitCannotRun
 	}
-	cfg.Progress = stdout
-	conformance.Define(cfg)
+	suite, err := opts.Suite(spec)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimreplay conformance: %v\n", err)
+		return exitCannotRun
+	}
+	suite.Progress = stdout
+	quietDocker()
+	lifecycle(suite, buildReference)
 	var report types.Report
-	ginkgo.ReportAfterSuite("outcome", func(r ginkgo.Report) { report = r })
+	ginkgo.ReportAfterSuite("outcome", func(r ginkgo.Report) {
+		report = r
+		if opts.JUnit != "" {
+			run := reports.FromGinkgo(r, forcesync.ReportOptions(spec, ""))
+			gomega.Expect(reports.WriteJUnit(opts.JUnit, run, spec.Token)).To(gomega.Succeed())
+		}
+	})
+	conformance.Specs(suite)
 	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
 	suiteCfg.LabelFilter = *labelFilter
 	repCfg.NoColor = os.Getenv("NO_COLOR") != "" || os.Getenv("CI") != ""

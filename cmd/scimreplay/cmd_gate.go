@@ -27,7 +27,9 @@ type gateT struct{ failed bool }
 
 func (t *gateT) Fail() { t.failed = true }
 
-// runGate runs the Ginkgo force-sync suite in this process: the same suite `make test` runs.
+// runGate runs the Ginkgo force-sync specs in this process, as a suite of its own that uses the
+// framework as any team's suite does (its own BeforeSuite, AfterSuite and ReportAfterSuite): the
+// same specs `make test` runs.
 func runGate(args []string, stdout, stderr io.Writer) int {
 	sigs := watchSignals()
 	defer sigs.stop()
@@ -35,6 +37,8 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var opts forcesync.Options
 	opts.Bind(fs, os.Getenv)
+	var ref referenceFlags
+	ref.bind(fs, os.Getenv)
 	labelFilter := fs.String("label-filter", "", "run only the scenarios whose labels match this Ginkgo label filter, e.g. 'scenario:identical-repush'")
 	verbose := fs.Bool("v", false, "verbose: show every step of every scenario")
 	parallel := fs.Int("parallel", 1, "run the scenarios in N processes side by side, each starting its own containers")
@@ -48,26 +52,43 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scimreplay gate: unexpected arguments %q\n", fs.Args())
 		return exitCannotRun
 	}
-	cfg, err := opts.Config()
-	defer opts.Close() // the reference directory served in process, if any
-	if err != nil {
-		fmt.Fprintf(stderr, "scimreplay gate: %v\n", err)
+	if err := checkLabelFilter(*labelFilter); err != nil {
+		fmt.Fprintf(stderr, "scimreplay gate: --label-filter: %v\n", err)
 		return exitCannotRun
 	}
-	if cfg.Scenarios, err = selectScenarios(cfg.Scenarios, *labelFilter, *shard); err != nil {
-		fmt.Fprintf(stderr, "scimreplay gate: %v\n", err)
-		return exitCannotRun
-	}
-	cfg.ReportsDir = *reportsDir
 	if *parallel < 1 {
 		fmt.Fprintf(stderr, "scimreplay gate: --parallel must be at least 1\n")
 		return exitCannotRun
 	}
-	if *parallel > 1 && *shard == "" && len(cfg.Scenarios) > 1 {
-		return runParallel(args, cfg.Scenarios, *parallel, opts.JUnit, *reportsDir, stdout, stderr)
+	bad := func(err error) int {
+		fmt.Fprintf(stderr, "scimreplay gate: %v\n", err)
+		return exitCannotRun
 	}
-	cfg.Progress = stdout
-	fmt.Fprintf(stdout, "run %s: its containers carry the label %s=%s\n", cfg.RunID, harness.LabelRun, cfg.RunID)
+	spec, buildReference, err := ref.target(&opts.Target)
+	defer ref.close() // the reference directory served in process, if any
+	if err != nil {
+		return bad(err)
+	}
+	suite, err := opts.Suite(spec)
+	if err != nil {
+		return bad(err)
+	}
+	scs, err := opts.Load(spec, suite.ID())
+	if err != nil {
+		return bad(err)
+	}
+	if scs, err = selectScenarios(scs, *labelFilter, *shard); err != nil {
+		return bad(err)
+	}
+	if *parallel > 1 && *shard == "" && len(scs) > 1 {
+		return runParallel(args, scs, *parallel, opts.JUnit, *reportsDir, stdout, stderr)
+	}
+	suite.Progress = stdout
+	fmt.Fprintf(stdout, "run %s: its containers carry the label %s=%s\n", suite.ID(), harness.LabelRun, suite.ID())
+	for _, line := range forcesync.Caveats(spec) {
+		fmt.Fprintln(stdout, line)
+	}
+	quietDocker()
 	// Every gate sweeps what crashed runs left (without a Docker daemon there is nothing to do);
 	// only a run that starts containers has its own to remove at the end.
 	if *sweepAfter > 0 {
@@ -77,9 +98,15 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "interrupted by %s before the run started (exit 2)\n", signalName(s))
 		return exitCannotRun
 	}
-	forcesync.Define(cfg)
+	lifecycle(suite, buildReference)
 	var report types.Report
-	ginkgo.ReportAfterSuite("outcome", func(r ginkgo.Report) { report = r })
+	ginkgo.ReportAfterSuite("reports", func(r ginkgo.Report) {
+		report = r
+		if opts.JUnit != "" || *reportsDir != "" {
+			gomega.Expect(forcesync.WriteReports(r, spec, opts.JUnit, *reportsDir)).To(gomega.Succeed())
+		}
+	})
+	forcesync.Specs(suite, forcesync.Okta, scs)
 
 	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
 	suiteCfg.LabelFilter = *labelFilter
@@ -88,16 +115,12 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		repCfg.Verbose = true
 	}
-	if err := checkLabelFilter(*labelFilter); err != nil {
-		fmt.Fprintf(stderr, "scimreplay gate: --label-filter: %v\n", err)
-		return exitCannotRun
-	}
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	t := &gateT{}
 	ginkgo.RunSpecs(t, "Force sync", suiteCfg, repCfg)
 	code := forcesync.Outcome(report)
-	if cfg.Target.URL == "" {
-		removeOwn(stdout, stderr, sigs, cfg.RunID)
+	if spec.URL == "" {
+		removeOwn(stdout, stderr, sigs, suite.ID())
 	}
 	if s := sigs.received(); s != nil {
 		fmt.Fprintf(stdout, "\ninterrupted by %s: the remaining scenarios were skipped and the run's containers removed\n", signalName(s))
@@ -105,7 +128,7 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 			code = exitCannotRun
 		}
 	}
-	printVerdict(stdout, forcesync.ReportRun(report, cfg), code)
+	printVerdict(stdout, forcesync.ReportRun(report, spec), code)
 	return code
 }
 
@@ -129,7 +152,6 @@ func removeOwn(stdout, stderr io.Writer, sigs *signalWatch, runID string) {
 func sweepStale(stdout, stderr io.Writer, minAge time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	harness.SetDockerLog(io.Discard) // testcontainers' connection banner; the suite sets its own log
 	swept, err := harness.SweepStale(ctx, harness.SweepOptions{MinAge: minAge})
 	for _, c := range swept {
 		fmt.Fprintf(stdout, "removed a stale container: %s\n", c)

@@ -42,7 +42,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	harness.SetDockerLog(io.Discard)
+	quietDocker()
 	var swept []harness.SweptContainer
 	var err error
 	if *run != "" {

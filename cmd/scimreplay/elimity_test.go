@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -40,7 +39,7 @@ ENTRYPOINT ["/elimity-scim"]
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	harness.SetDockerLog(io.Discard)
+	quietDocker()
 	if _, err := harness.BuildImage(ctx, dir, elimityImage); err != nil {
 		t.Fatal(err)
 	}

@@ -176,7 +176,7 @@ func TestGateUnreachableURLExits2(t *testing.T) {
 		t.Fatalf("no reason given:\n%s", r.stdout)
 	}
 	// The second scenario does not wait out the startup timeout again; it says why.
-	if !strings.Contains(r.stdout, "could not run: the target did not start for scenario aiw-put") {
+	if !strings.Contains(r.stdout, "could not run: the target did not start for aiw-put: run target: target http://127.0.0.1:9 not ready after 1s") {
 		t.Fatalf("the later scenario does not name the earlier start failure:\n%s", r.stdout)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/scimreplay/scimreplay/fakes/reference"
 	"github.com/scimreplay/scimreplay/internal/gctune"
 )
 
@@ -36,7 +35,6 @@ func register(name, summary string, run func(args []string, stdout, stderr io.Wr
 }
 
 func main() {
-	reference.SelfIsCLI = true
 	if len(os.Args) < 2 || os.Args[1] != "directory" { // the reference directory is a target: Go's defaults
 		gctune.Apply()
 	}

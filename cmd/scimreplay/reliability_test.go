@@ -49,7 +49,7 @@ func misbehaveImage(t *testing.T) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	harness.SetDockerLog(io.Discard)
+	quietDocker()
 	tag, err := misbehave.BuildImage(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func runContainers(t *testing.T, runID string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	harness.SetDockerLog(io.Discard)
+	quietDocker()
 	list, err := harness.ListRun(ctx, runID)
 	if err != nil {
 		t.Fatal(err)

@@ -122,7 +122,7 @@ func TestReportBadInputExits2(t *testing.T) {
 func TestGateArtefactsNeverHoldTheToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if err := reference.BuildImage(ctx); err != nil {
+	if err := reference.BuildImage(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 	const token = "srt_known_token_6f2c9e1d4b7a"

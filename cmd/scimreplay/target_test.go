@@ -61,7 +61,7 @@ CMD ["--addr", ":9191", "--base-path", "/api/scim/v2"]
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	harness.SetDockerLog(io.Discard)
+	quietDocker()
 	if _, err := harness.BuildImage(ctx, dir, altImage); err != nil {
 		t.Fatal(err)
 	}
@@ -307,8 +307,8 @@ func buildReferenceImage(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	harness.SetDockerLog(io.Discard)
-	if err := reference.BuildImage(ctx); err != nil {
+	quietDocker()
+	if err := reference.BuildImage(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -35,9 +35,6 @@ const VerifiedDomain = "acme.example"
 // BinaryEnv names a static scimreplay binary to put in the image (the Makefile sets it).
 const BinaryEnv = "SCIMREPLAY_BINARY"
 
-// SelfIsCLI is set by the scimreplay command, so the image can be built from the running binary.
-var SelfIsCLI bool
-
 // LabelBinary is the image label holding the SHA-256 of the image's Dockerfile and the scimreplay
 // binary inside, so an image built from the same two is reused instead of built again.
 const LabelBinary = "io.scimreplay.binary-sha256"
@@ -113,18 +110,18 @@ func Serve(faults, variations []string) (spec harness.TargetSpec, stop func(), e
 }
 
 // BuildImage builds the reference image (ImageTag) from a static scimreplay binary: the one
-// named by $SCIMREPLAY_BINARY, else the running scimreplay command itself, else one built now
-// with `go build` (CGO_ENABLED=0) from the module this code is in. When ImageTag already holds
-// that very binary and Dockerfile (LabelBinary matches) the image is reused: a warm gate skips the
-// build, which was a fifth of its time.
-func BuildImage(ctx context.Context) error {
+// named by $SCIMREPLAY_BINARY, else binary (the scimreplay command passes itself), else one
+// built now with `go build` (CGO_ENABLED=0) from the module this code is in. When ImageTag
+// already holds that very binary and Dockerfile (LabelBinary matches) the image is reused: a
+// warm gate skips the build, which was a fifth of its time.
+func BuildImage(ctx context.Context, binary string) error {
 	dir, err := os.MkdirTemp("", "scimreplay-image-")
 	if err != nil {
 		return fmt.Errorf("build reference image: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "scimreplay")
-	if err := staticBinary(ctx, bin); err != nil {
+	if err := staticBinary(ctx, binary, bin); err != nil {
 		return fmt.Errorf("build reference image: %w", err)
 	}
 	sum, err := contentSHA256(dockerfile, bin)
@@ -172,12 +169,10 @@ func imageLabel(ctx context.Context, image, label string) string {
 	return img.Config.Labels[label]
 }
 
-func staticBinary(ctx context.Context, dst string) error {
+func staticBinary(ctx context.Context, binary, dst string) error {
 	src := os.Getenv(BinaryEnv)
-	if src == "" && SelfIsCLI {
-		if exe, err := os.Executable(); err == nil && isStatic(exe) == nil {
-			src = exe
-		}
+	if src == "" && binary != "" && isStatic(binary) == nil {
+		src = binary
 	}
 	if src != "" {
 		if err := isStatic(src); err != nil {

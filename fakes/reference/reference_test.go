@@ -34,12 +34,12 @@ func TestBuildImageReusesAnImageOfTheSameBinary(t *testing.T) {
 	if err := harness.CheckDocker(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := BuildImage(ctx); err != nil {
+	if err := BuildImage(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 	first := imageID(t, ctx)
 	start := time.Now()
-	if err := BuildImage(ctx); err != nil {
+	if err := BuildImage(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 	if again := imageID(t, ctx); again != first {

@@ -1,16 +1,16 @@
-// Package conformance is the Ginkgo suite of what Okta's SCIM client requires of a server before
-// any sync can be trusted: lookup by userName, the answers Okta expects to creates, duplicates
-// and unknown ids, paging, the PUT and PATCH shapes Okta sends, group membership changes, and
-// authentication. Each check is its own spec labelled conformance:<check>, so a team sees
-// exactly which behaviour is missing. Define builds the tree from a Config, so the same suite
-// runs under `go test` (suite_test.go) and `scimreplay conformance`.
+// Package conformance holds the Ginkgo specs of what Okta's SCIM client requires of a server
+// before any sync can be trusted: lookup by userName, the answers Okta expects to creates,
+// duplicates and unknown ids, paging, the PUT and PATCH shapes Okta sends, group membership
+// changes, and authentication. Each check is its own spec labelled conformance:<check>, so a team
+// sees exactly which behaviour is missing. Specs registers them in any suite against the target
+// of a framework.Suite; the same specs run under `go test` (suite_test.go) and `scimreplay
+// conformance`.
 package conformance
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -22,22 +22,10 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/scimreplay/scimreplay/fakes/okta"
-	"github.com/scimreplay/scimreplay/fakes/reference"
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
-	"github.com/scimreplay/scimreplay/suites/forcesync"
+	"github.com/scimreplay/scimreplay/suites/framework"
 )
-
-// Config is what one conformance run checks.
-type Config struct {
-	Target harness.TargetSpec
-	// Reference means Target is the built-in reference directory, whose image the suite builds.
-	Reference      bool
-	JUnitPath      string        // written from ReportAfterSuite when set
-	RequestTimeout time.Duration // per request; harness.DefaultRequestTimeout when 0
-	RunID          string        // labels the container and makes the suite's names unique
-	Progress       io.Writer     // nil: GinkgoWriter
-}
 
 // LabelPrefix starts every check's label: conformance:lookup-case-insensitive.
 const LabelPrefix = "conformance:"
@@ -58,82 +46,30 @@ type Check struct {
 // Checks is the suite, in the order a reader should meet it.
 func Checks() []Check { return append([]Check(nil), checks...) }
 
-// Define builds the spec tree: a BeforeSuite that starts the target once, and one It per check.
-// The checks only touch users and groups they create, with names unique to the run, so they
-// may run against a server with other data in it.
-func Define(cfg *Config) {
-	var progress io.Writer = GinkgoWriter
-	if cfg.Progress != nil {
-		progress = cfg.Progress
-	}
-	var target *harness.Target
-	BeforeSuite(func(ctx SpecContext) {
-		harness.SetDockerLog(GinkgoWriter)
-		spec := cfg.Target
-		if spec.URL == "" {
-			Expect(harness.CheckDocker(ctx)).To(Succeed())
-		}
-		if cfg.Reference {
-			By("building the reference directory image " + reference.ImageTag)
-			Expect(reference.BuildImage(ctx)).To(Succeed())
-		}
-		spec.Labels = harness.RunLabels(cfg.RunID) // run id and owner, for the stale sweep
-		By("starting the target " + spec.WithDefaults().Name)
-		t, err := harness.Run(ctx, spec)
-		DeferCleanup(func(ctx SpecContext) {
-			if err := t.Terminate(ctx); err != nil {
-				fmt.Fprintf(GinkgoWriter, "terminate target: %v\n", err)
-			}
-		}, NodeTimeout(time.Minute))
-		if err != nil {
-			if logs, _ := t.Logs(ctx); logs != "" {
-				AddReportEntry(forcesync.EntryLogs, ReportEntryVisibilityNever, logs)
-			}
-			Fail("could not run: " + err.Error())
-		}
-		target = t
-		fmt.Fprintf(progress, "target started: %s\n", t.Spec.Name)
-	}, NodeTimeout(5*time.Minute))
-
-	if cfg.JUnitPath != "" {
-		ReportAfterSuite("junit", func(r Report) {
-			Expect(forcesync.WriteJUnit(r, cfg.JUnitPath, cfg.Target)).To(Succeed())
-		})
-	}
-
+// Specs registers the checks: Describe("conformance") holding one It per check, all against one
+// target of s started before the first (an Ordered container, each check run whatever the ones
+// before found). The checks only touch users and groups they create, with names unique to the
+// run, so they may run against a server with other data in it. Like forcesync.Specs it returns
+// true, for `var _ = conformance.Specs(suite)`.
+func Specs(s *framework.Suite) bool {
 	var seq atomic.Int64
-	Describe("conformance", Label("idp:okta"), func() {
+	Describe("conformance", Label("idp:okta"), Ordered, ContinueOnFailure, func() {
+		f := s.NewSharedFramework()
 		for _, c := range checks {
 			It(c.Requirement, Label(LabelPrefix+c.Name), func(ctx SpecContext) {
-				client, err := target.Client(ctx)
-				if err != nil {
-					couldNotRun("%v", err)
-				}
-				if cfg.RequestTimeout > 0 {
-					client.Timeout = cfg.RequestTimeout
-				}
-				s := &session{target: target, client: client, run: cfg.RunID, seq: &seq}
-				client.Observe(s.sent.Add)
-				DeferCleanup(func(ctx SpecContext) {
-					if !CurrentSpecReport().Failed() {
-						return
-					}
-					if logs, err := target.Logs(ctx); err == nil && logs != "" {
-						AddReportEntry(forcesync.EntryLogs, ReportEntryVisibilityNever, logs)
-					}
-					AddReportEntry(forcesync.EntryRequests, ReportEntryVisibilityNever, s.sent.String())
-				}, NodeTimeout(time.Minute))
-				c.run(ctx, s)
+				ss := &session{target: f.Target, client: f.Client(ctx), run: s.ID(), seq: &seq, log: f.Requests()}
+				c.run(ctx, ss)
 			}, NodeTimeout(2*time.Minute))
 		}
 	})
+	return true
 }
 
 // couldNotRun fails the spec as a run that could not be done (exit 2), not as a missing
 // behaviour of the target.
 func couldNotRun(format string, args ...any) {
-	AddReportEntry(forcesync.VerdictEntry, forcesync.CouldNotRun)
-	Fail(fmt.Sprintf("could not run: "+format, args...), 1)
+	GinkgoHelper()
+	framework.CouldNotRun(format, args...)
 }
 
 // session is one check's view of the target: its own client (so its requests can be reported)
@@ -143,8 +79,7 @@ type session struct {
 	client *harness.Client
 	run    string
 	seq    *atomic.Int64
-
-	sent harness.ExchangeLog
+	log    *harness.ExchangeLog // the spec's request log, for other clients the check makes
 }
 
 func truncate(s string, n int) string {

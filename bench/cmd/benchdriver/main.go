@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net/url"
 	"os"
 	"os/exec"
@@ -27,6 +28,8 @@ import (
 	"time"
 
 	"github.com/scimreplay/scimreplay/bench"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/internal/gctune"
 )
@@ -135,7 +138,7 @@ func figure(w io.Writer, name string, value float64, unit string) {
 
 func run(ctx context.Context, o options, out io.Writer) error {
 	start := time.Now()
-	harness.SetDockerLog(io.Discard) // testcontainers' own lines would drown the figures
+	tclog.SetDefault(stdlog.New(io.Discard, "", 0)) // testcontainers' own lines would drown the figures
 	progress("%d CPUs, %s", runtime.NumCPU(), runtime.Version())
 	// Every figure is wall time on a machine others may be using: the load says how busy it was.
 	if load, err := loadAverage(); err == nil {

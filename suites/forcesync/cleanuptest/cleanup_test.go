@@ -1,5 +1,6 @@
 // Package cleanuptest proves that a panic in a force-sync spec still removes the spec's
-// container: Ginkgo recovers the panic, runs the spec's DeferCleanup and the suite's AfterSuite.
+// container: Ginkgo recovers the panic, runs the spec's DeferCleanup and the suite's AfterSuite
+// (framework.Suite.TearDown).
 // It is its own package because a package runs one Ginkgo suite.
 package cleanuptest
 
@@ -20,6 +21,7 @@ import (
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
 	"github.com/scimreplay/scimreplay/suites/forcesync"
+	"github.com/scimreplay/scimreplay/suites/framework"
 )
 
 // panicOnce is a progress writer that panics the first time it is told the target started,
@@ -60,8 +62,13 @@ func TestPanicInASpecLeavesNoContainer(t *testing.T) {
 	}
 	runID := fmt.Sprintf("panic-%d", os.Getpid())
 	progress := &panicOnce{runID: runID}
-	cfg := &forcesync.Config{Target: reference.Target(nil, nil), Reference: true, Scenarios: one, RunID: runID, Progress: progress}
-	forcesync.Define(cfg)
+	suite := &framework.Suite{Target: reference.Target(nil, nil), RunID: runID, Progress: progress}
+	BeforeSuite(func(ctx SpecContext) {
+		Expect(suite.SetUp(ctx)).To(Succeed())
+		Expect(reference.BuildImage(ctx, "")).To(Succeed())
+	}, NodeTimeout(5*time.Minute))
+	AfterSuite(func(ctx SpecContext) { Expect(suite.TearDown(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
+	forcesync.Specs(suite, forcesync.Okta, one)
 	var report Report
 	ReportAfterSuite("outcome", func(r Report) { report = r })
 	RegisterFailHandler(Fail)
