@@ -36,11 +36,10 @@ func TestOurServer(t *testing.T) {
 	RunSpecs(t, "Our SCIM server")
 }
 
-// The team's server under test, started once for the suite.
-var (
-	token = harness.RandomToken()
-	suite = &framework.Suite{} // its Target is filled in once our server runs
-)
+// The team's server under test, started once for the suite, and its token.
+var token = harness.RandomToken()
+
+var suite = &framework.Suite{} // its Target is filled in once our server runs
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	By("building our server's image")
