@@ -180,7 +180,11 @@ func (f *Framework) start(ctx context.Context, perSpec bool) {
 		DeferCleanup(f.diagnose, NodeTimeout(time.Minute)) // runs before the removal above
 	}
 	if err != nil {
-		err = harness.RedactError(err, t.Spec.Token)
+		token := spec.Token
+		if t != nil {
+			token = t.Spec.Token // a container target without one was given a random one
+		}
+		err = harness.RedactError(err, token)
 		s.mu.Lock()
 		if s.startFailure == "" {
 			s.startFailure = fmt.Sprintf("%s: %v", CurrentSpecReport().LeafNodeText, err)
