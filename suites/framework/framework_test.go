@@ -41,7 +41,7 @@ func TestTwoSuitesDoNotMeet(t *testing.T) {
 		Expect(dead.TearDown(ctx)).To(Succeed())
 		Expect(ok.TearDown(ctx)).To(Succeed())
 	})
-	Describe("dead", Ordered, func() {
+	Describe("dead", Ordered, ContinueOnFailure, func() {
 		f := dead.NewFramework()
 		It("first", func() { Expect(f.Target).NotTo(BeNil()) })
 		It("second", func() { Expect(f.Target).NotTo(BeNil()) })
