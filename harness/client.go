@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/scimreplay/scimreplay/internal/jsonscan"
 )
 
 // OktaUserAgent is the User-Agent of Okta's production SCIM client.
@@ -378,7 +380,7 @@ func checkSCIMAnswer(method, target string, r *Response, checkBody bool) error {
 				method, path(), r.Status, ct, snippet(r.Body))}
 		}
 	}
-	if checkBody && !validJSON(r.Body) {
+	if checkBody && !jsonscan.Valid(r.Body) {
 		var v any
 		err := json.Unmarshal(r.Body, &v)
 		return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with a body that is not JSON (%v): %s", method, path(), r.Status, err, snippet(r.Body))}
@@ -570,7 +572,7 @@ func checkListPage(ids []string, body []byte, page ListResponse, hasTotal bool) 
 		return ids, fmt.Errorf("totalResults is %d", page.TotalResults)
 	}
 	for i, r := range page.Resources {
-		id, err := resourceID(r)
+		id, err := jsonscan.ResourceID(r)
 		if err != nil {
 			return ids, fmt.Errorf("resource %d is not a JSON object: %s", i+1, snippet(r))
 		}

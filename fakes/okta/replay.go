@@ -19,6 +19,7 @@ import (
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
+	"github.com/scimreplay/scimreplay/internal/jsonscan"
 )
 
 // Replayer sends a scenario's phases to one target.
@@ -563,7 +564,7 @@ func spliceObject(out, raw []byte, overlays []map[string]any) (_ []byte, ok bool
 	type member struct{ key, val []byte }
 	var buf [32]member
 	members := buf[:0]
-	if !harness.EachMember(raw, func(k, v []byte) { members = append(members, member{k, v}) }) || len(members) > 64 {
+	if !jsonscan.EachMember(raw, func(k, v []byte) { members = append(members, member{k, v}) }) || len(members) > 64 {
 		return out, false, nil // (64: the repeated-key check below is quadratic)
 	}
 	for i := range members {
