@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/scimreplay/scimreplay/internal/jsonscan"
+	"github.com/scimreplay/scimreplay/internal/textcut"
 )
 
 // OktaUserAgent is the User-Agent of Okta's production SCIM client.
@@ -445,22 +446,12 @@ func explainTransport(err error, timeout time.Duration) error {
 	return err
 }
 
-// Excerpt is the start of a body for a message: trimmed, at most n bytes cut on a rune boundary
-// and marked "…", or "(empty)".
-func Excerpt(b []byte, n int) string {
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return "(empty)"
-	}
-	return truncateText(s, n)
-}
-
-// snippet is a short quoted Excerpt, for errors that may hold any bytes.
+// snippet is a short quoted excerpt (textcut.Excerpt), for errors that may hold any bytes.
 func snippet(b []byte) string {
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return "(empty)"
 	}
-	return strconv.Quote(Excerpt(b, 200))
+	return strconv.Quote(textcut.Excerpt(b, 200))
 }
 
 // ListResponse is a SCIM list page with its resources kept raw.

@@ -20,6 +20,7 @@ import (
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
 	"github.com/scimreplay/scimreplay/internal/jsonscan"
+	"github.com/scimreplay/scimreplay/internal/textcut"
 )
 
 // Replayer sends a scenario's phases to one target.
@@ -413,7 +414,7 @@ func pathOnly(p string) string {
 	return p
 }
 
-func short(b []byte) string { return harness.Excerpt(b, 300) }
+func short(b []byte) string { return textcut.Excerpt(b, 300) }
 
 // lookup resolves a template variable for the current step.
 func (r *Run) lookup(ref []string) (any, error) {
