@@ -15,6 +15,7 @@ import (
 
 	"github.com/scimreplay/scimreplay/fakes/okta"
 	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/internal/jsonmerge"
 )
 
 // checks is the suite. Each names the Okta behaviour it stands for; see
@@ -245,7 +246,7 @@ func checkPagingOrder(ctx context.Context, s *session) {
 func (s *session) push(ctx context.Context, u user) map[string]any {
 	GinkgoHelper()
 	got := s.getUser(ctx, u.ID)
-	body := okta.Merge(got, u.User.Profile())
+	body := jsonmerge.Merge(got, u.User.Profile())
 	return expect(s.do(ctx, http.MethodPut, "/Users/"+url.PathEscape(u.ID), body), "PUT /Users/"+u.ID+" (Okta's profile push)", http.StatusOK)
 }
 
