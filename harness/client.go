@@ -17,6 +17,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/scimreplay/scimreplay/internal/jsonscan"
+	"github.com/scimreplay/scimreplay/internal/textcut"
 )
 
 // OktaUserAgent is the User-Agent of Okta's production SCIM client.
@@ -378,7 +381,7 @@ func checkSCIMAnswer(method, target string, r *Response, checkBody bool) error {
 				method, path(), r.Status, ct, snippet(r.Body))}
 		}
 	}
-	if checkBody && !validJSON(r.Body) {
+	if checkBody && !jsonscan.Valid(r.Body) {
 		var v any
 		err := json.Unmarshal(r.Body, &v)
 		return &ProtocolError{Msg: fmt.Sprintf("%s %s answered %d with a body that is not JSON (%v): %s", method, path(), r.Status, err, snippet(r.Body))}
@@ -443,22 +446,12 @@ func explainTransport(err error, timeout time.Duration) error {
 	return err
 }
 
-// Excerpt is the start of a body for a message: trimmed, at most n bytes cut on a rune boundary
-// and marked "…", or "(empty)".
-func Excerpt(b []byte, n int) string {
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return "(empty)"
-	}
-	return truncateText(s, n)
-}
-
-// snippet is a short quoted Excerpt, for errors that may hold any bytes.
+// snippet is a short quoted excerpt (textcut.Excerpt), for errors that may hold any bytes.
 func snippet(b []byte) string {
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return "(empty)"
 	}
-	return strconv.Quote(Excerpt(b, 200))
+	return strconv.Quote(textcut.Excerpt(b, 200))
 }
 
 // ListResponse is a SCIM list page with its resources kept raw.
@@ -570,7 +563,7 @@ func checkListPage(ids []string, body []byte, page ListResponse, hasTotal bool) 
 		return ids, fmt.Errorf("totalResults is %d", page.TotalResults)
 	}
 	for i, r := range page.Resources {
-		id, err := resourceID(r)
+		id, err := jsonscan.ResourceID(r)
 		if err != nil {
 			return ids, fmt.Errorf("resource %d is not a JSON object: %s", i+1, snippet(r))
 		}

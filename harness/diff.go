@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/scimreplay/scimreplay/internal/multiset"
 )
 
 // Change says, in words, what moved for one user or group.
@@ -301,7 +303,7 @@ func (c *comparer) users(pairs []userPair, bg, ag map[string][]*GroupState) []Ch
 			details := c.userDetails(p.b, p.a)
 			if c.on(CheckMembership) {
 				if g1, g2 := bg[p.b.ID], ag[p.a.ID]; !c.sameGroups(g1, g2) {
-					details = append(details, fmt.Sprintf("groups %s → %s", fmtSet(groupNames(g1)), fmtSet(groupNames(g2))))
+					details = append(details, fmt.Sprintf("groups %s → %s", multiset.Format(groupNames(g1)), multiset.Format(groupNames(g2))))
 				}
 			}
 			if full > 1 && len(details) > 0 {
@@ -351,7 +353,7 @@ func (c *comparer) userDetails(b, a *UserState) []string {
 			out = append(out, fmt.Sprintf("primary email %s → %s", b.PrimaryEmail, none(a.PrimaryEmail)))
 		}
 		if !sameMultiset(b.Emails, a.Emails) {
-			out = append(out, fmt.Sprintf("emails %s → %s", fmtSet(b.Emails), fmtSet(a.Emails)))
+			out = append(out, fmt.Sprintf("emails %s → %s", multiset.Format(b.Emails), multiset.Format(a.Emails)))
 		}
 	}
 	if c.links && b.Link != a.Link {
@@ -465,7 +467,7 @@ func (c *comparer) groups(pairs []groupPair) ([]Change, map[string]bool) {
 					bname, aname = userNames(c.before), userNames(c.after)
 				}
 				ch.Details = append(ch.Details, fmt.Sprintf("members %s → %s",
-					fmtSet(names(p.b.Members, bname)), fmtSet(names(p.a.Members, aname))))
+					multiset.Format(names(p.b.Members, bname)), multiset.Format(names(p.a.Members, aname))))
 			}
 		}
 		if len(ch.Details) > 0 {
@@ -610,31 +612,6 @@ func sameMultiset(a, b []string) bool {
 		}
 	}
 	return true
-}
-
-// FormatSet renders a multiset as the diff words it, {a, b×2}, sorted (for reports that show
-// the states themselves).
-func FormatSet(xs []string) string { return fmtSet(xs) }
-
-// fmtSet renders a multiset as {a, b×2}, sorted.
-func fmtSet(xs []string) string {
-	count := map[string]int{}
-	for _, x := range xs {
-		count[x]++
-	}
-	keys := make([]string, 0, len(count))
-	for k := range count {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k
-		if count[k] > 1 {
-			parts[i] = fmt.Sprintf("%s×%d", k, count[k])
-		}
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // newLines returns the lines of after beyond what before held (audit logs only grow); if the

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/scimreplay/scimreplay/internal/multiset"
 )
 
 // TestCompareUserGroupsMatchesFullIndex checks the per-user "groups" detail of Compare, which
@@ -70,7 +72,7 @@ func fullUserGroups(before, after *Snapshot) map[string]string {
 			m2 = append(m2, g.ID)
 		}
 		if !sameMultiset(m1, m2) {
-			want[p.b.Key()] = fmt.Sprintf("groups %s → %s", fmtSet(groupNames(g1)), fmtSet(groupNames(g2)))
+			want[p.b.Key()] = fmt.Sprintf("groups %s → %s", multiset.Format(groupNames(g1)), multiset.Format(groupNames(g2)))
 		}
 	}
 	return want

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"unicode/utf8"
+
+	"github.com/scimreplay/scimreplay/internal/textcut"
 )
 
 // MaxLoggedExchanges is how many of the latest exchanges an ExchangeLog keeps.
@@ -23,7 +24,7 @@ type ExchangeLog struct {
 func (l *ExchangeLog) Add(e Exchange) {
 	line := e.String()
 	if e.Status >= 400 || e.Err != "" {
-		line += " " + truncateText(e.RespBody, 300)
+		line += " " + textcut.Truncate(e.RespBody, 300)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -46,15 +47,4 @@ func (l *ExchangeLog) String() string {
 		head += fmt.Sprintf(" (the last %d shown)", len(l.lines))
 	}
 	return head + ":\n" + strings.Join(l.lines, "\n")
-}
-
-// truncateText cuts s to at most n bytes, on a rune boundary, marking the cut with "…".
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

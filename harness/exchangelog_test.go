@@ -27,15 +27,3 @@ func TestExchangeLogKeepsTheLatestAndErrorBodies(t *testing.T) {
 		t.Fatalf("an error keeps the start of its body, cut on a rune: %q", last)
 	}
 }
-
-func TestExcerpt(t *testing.T) {
-	if got := Excerpt([]byte("  \n"), 10); got != "(empty)" {
-		t.Errorf("blank body: %q", got)
-	}
-	if got := Excerpt([]byte(" {\"a\":1} "), 10); got != `{"a":1}` {
-		t.Errorf("short body: %q", got)
-	}
-	if got := Excerpt([]byte("ééééé"), 5); got != "éé…" {
-		t.Errorf("cut on a rune: %q", got)
-	}
-}

@@ -203,7 +203,7 @@ func (f *TargetFlags) SettleFlag() (*time.Duration, error) {
 	if f.Settle == "" {
 		return nil, nil
 	}
-	d, err := ParseSettle(f.Settle)
+	d, err := parseSettle(f.Settle)
 	if err != nil {
 		return nil, fmt.Errorf("--settle: %w", err)
 	}

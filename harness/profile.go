@@ -291,7 +291,7 @@ func (p *profileParser) spec(root *yaml.Node) TargetSpec {
 			if !ok {
 				return
 			}
-			d, err := ParseSettle(v)
+			d, err := parseSettle(v)
 			if err != nil {
 				p.errf(n, "settle: %v", err)
 				return

@@ -426,7 +426,7 @@ func probeLinks(ctx context.Context, c *Client, p LinkProbe, snap *Snapshot) err
 			if doc == nil {
 				continue // 404: no link for this user
 			}
-			v, err := JSONPointer(doc, p.Pointer)
+			v, err := jsonPointer(doc, p.Pointer)
 			if err != nil {
 				continue // no link for this user
 			}
@@ -440,7 +440,7 @@ func probeLinks(ctx context.Context, c *Client, p LinkProbe, snap *Snapshot) err
 	if err != nil {
 		return err
 	}
-	v, err := JSONPointer(doc, p.Pointer)
+	v, err := jsonPointer(doc, p.Pointer)
 	if err != nil {
 		return fmt.Errorf("link probe %s: %w", p.Path, err)
 	}
@@ -488,8 +488,8 @@ func getJSON(ctx context.Context, c *Client, path string, absent ...int) (any, e
 	return doc, nil
 }
 
-// JSONPointer resolves an RFC 6901 pointer in a decoded JSON document.
-func JSONPointer(doc any, ptr string) (any, error) {
+// jsonPointer resolves an RFC 6901 pointer in a decoded JSON document.
+func jsonPointer(doc any, ptr string) (any, error) {
 	if ptr == "" || ptr == "/" {
 		return doc, nil
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/jarcoal/httpmock"
+
+	"github.com/scimreplay/scimreplay/internal/jsonscan"
 )
 
 // newMockClient returns a client whose transport is a per-test httpmock transport that fails
@@ -193,7 +195,7 @@ func TestListIDsReusesItsPageBuffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, raw := range kept {
-		if id, _ := resourceID(raw); id != fmt.Sprintf("u%d", i+1) {
+		if id, _ := jsonscan.ResourceID(raw); id != fmt.Sprintf("u%d", i+1) {
 			t.Fatalf("List's resource %d changed after the next page was read: %s", i+1, raw)
 		}
 	}

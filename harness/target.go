@@ -200,8 +200,8 @@ func (s TargetSpec) SettleWindow() time.Duration {
 	return *s.Settle
 }
 
-// ParseSettle reads a settle window: a duration from 0 (off) to 10 minutes.
-func ParseSettle(v string) (time.Duration, error) {
+// parseSettle reads a settle window: a duration from 0 (off) to 10 minutes.
+func parseSettle(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil || d < 0 || d > 10*time.Minute {
 		return 0, fmt.Errorf("%q is not a settle window: give a duration from 0 (off) to 10m, such as 2s", v)

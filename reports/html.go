@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/internal/multiset"
 )
 
 //go:embed report.tmpl
@@ -120,10 +121,10 @@ func userRows(before, after *harness.Snapshot, changes map[string]harness.Change
 		a, inA := au[k]
 		r := userRow{Name: k, Gone: !inA, New: !inB}
 		if inB {
-			r.LinkBefore, r.GroupsBefore = orNone(b.Link), harness.FormatSet(bg[b.ID])
+			r.LinkBefore, r.GroupsBefore = orNone(b.Link), multiset.Format(bg[b.ID])
 		}
 		if inA {
-			r.LinkAfter, r.GroupsAfter = orNone(a.Link), harness.FormatSet(ag[a.ID])
+			r.LinkAfter, r.GroupsAfter = orNone(a.Link), multiset.Format(ag[a.ID])
 		}
 		r.LinkChanged = inA && inB && before.LinkProbed && after.LinkProbed && b.Link != a.Link
 		r.GroupsMoved = inA && inB && r.GroupsBefore != r.GroupsAfter
@@ -216,7 +217,7 @@ func memberString(ids []string, names map[string]string) string {
 			out[i] = id
 		}
 	}
-	return harness.FormatSet(out)
+	return multiset.Format(out)
 }
 
 func orNone(s string) string {

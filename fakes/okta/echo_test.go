@@ -6,10 +6,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/scimreplay/scimreplay/internal/jsonmerge"
 )
 
 // TestEchoBodyMatchesMergeOfTheDecodedBody: the spliced echo body is, as JSON, exactly what
-// decoding the GET body and laying the overlays on it with Merge gives, on random bodies
+// decoding the GET body and laying the overlays on it with jsonmerge.Merge gives, on random bodies
 // (nested objects, repeated and escaped keys, arrays, non-objects) and random overlays (null to
 // remove, objects to merge, lists and scalars to replace, overlays that are not objects).
 func TestEchoBodyMatchesMergeOfTheDecodedBody(t *testing.T) {
@@ -80,14 +82,14 @@ func TestEchoBodyMatchesMergeOfTheDecodedBody(t *testing.T) {
 			t.Fatalf("the test made invalid JSON: %s", raw)
 		}
 		for _, o := range overlays {
-			want = Merge(want, o)
+			want = jsonmerge.Merge(want, o)
 		}
-		kept := deepCopy(overlays)
+		kept := jsonmerge.Copy(overlays)
 		got, err := echoBody(raw, overlays)
 		if err != nil {
 			t.Fatalf("%s with %v: %v", raw, overlays, err)
 		}
-		if !reflect.DeepEqual(deepCopy(overlays), kept) { // callers may share their overlays
+		if !reflect.DeepEqual(jsonmerge.Copy(overlays), kept) { // callers may share their overlays
 			t.Fatalf("%s: echoBody changed its overlays %v into %v", raw, kept, overlays)
 		}
 		var gotDoc any
@@ -126,7 +128,7 @@ func BenchmarkEchoBody(b *testing.B) {
 		for b.Loop() {
 			var doc any
 			_ = json.Unmarshal(raw, &doc)
-			_, _ = json.Marshal(mergeInto(doc, profile))
+			_, _ = json.Marshal(jsonmerge.Into(doc, profile))
 		}
 	})
 }

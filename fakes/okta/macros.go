@@ -11,6 +11,7 @@ import (
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
+	"github.com/scimreplay/scimreplay/internal/jsonmerge"
 )
 
 // Schema URNs Okta puts in bodies.
@@ -134,7 +135,7 @@ func (p *Replayer) assign(ctx context.Context, r *Run, u scenario.User, st *scen
 		if err != nil {
 			return fail("assign "+u.Key, &ScenarioError{Msg: err.Error()})
 		}
-		profile = Merge(profile, over)
+		profile = jsonmerge.Merge(profile, over)
 	}
 	body, ok := profile.(map[string]any)
 	if !ok {

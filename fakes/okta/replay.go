@@ -19,6 +19,9 @@ import (
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
+	"github.com/scimreplay/scimreplay/internal/jsonmerge"
+	"github.com/scimreplay/scimreplay/internal/jsonscan"
+	"github.com/scimreplay/scimreplay/internal/textcut"
 )
 
 // Replayer sends a scenario's phases to one target.
@@ -291,7 +294,7 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 			if r.rebind != nil {
 				written = r.rebind.body(written)
 			}
-			rendered := deepCopy(written)
+			rendered := jsonmerge.Copy(written)
 			if !st.Verbatim {
 				if rendered, err = scenario.Render(written, r.lookup); err != nil {
 					return fail(&ScenarioError{Msg: err.Error()})
@@ -310,7 +313,7 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 		} else {
 			var doc any // this step's own, so the overlays are laid on it in place
 			for _, o := range overlays {
-				doc = mergeInto(doc, o)
+				doc = jsonmerge.Into(doc, o)
 			}
 			body, err = marshalBody(doc)
 		}
@@ -412,7 +415,7 @@ func pathOnly(p string) string {
 	return p
 }
 
-func short(b []byte) string { return harness.Excerpt(b, 300) }
+func short(b []byte) string { return textcut.Excerpt(b, 300) }
 
 // lookup resolves a template variable for the current step.
 func (r *Run) lookup(ref []string) (any, error) {
@@ -517,23 +520,14 @@ func (r *Run) groupField(g scenario.Group, f string) (any, error) {
 	return nil, &ScenarioError{Msg: "a group has no field " + f}
 }
 
-// Merge lays over on top of base: objects merge key by key (recursively), anything else is
-// replaced, and a null in over removes the key. Neither argument is changed.
-func Merge(base, over any) any {
-	if _, ok := over.(map[string]any); !ok {
-		return deepCopy(over) // base is not even copied
-	}
-	return mergeInto(deepCopy(base), over)
-}
-
 // echoBody is Okta's echo: the body the target answered on GET with the overlays laid on it in
-// order, as Merge does. The target's members that no overlay touches are sent back as the bytes
-// it sent, in its order; the members an overlay names follow, sorted by key, and an object that
-// overlays merge into is spliced the same way, so only what the overlays replace is encoded and
-// nothing is decoded. (Decoding and re-encoding the whole body was most of the replay engine's
-// own cost per profile push.) An object whose keys this cannot read plainly (an escape or
-// non-ASCII byte in a key, a repeated key, very many members) is decoded instead. The overlays
-// are never changed (a caller may share them), so merging copies only the objects it merges.
+// order, as jsonmerge.Merge does. The target's members that no overlay touches are sent back as the
+// bytes it sent, in its order; the members an overlay names follow, sorted by key, and an object
+// that overlays merge into is spliced the same way, so only what the overlays replace is encoded
+// and nothing is decoded. (Decoding and re-encoding the whole body was most of the replay engine's
+// own cost per profile push.) An object whose keys this cannot read plainly (an escape or non-ASCII
+// byte in a key, a repeated key, very many members) is decoded instead. The overlays are never
+// changed (a caller may share them), so merging copies only the objects it merges.
 func echoBody(raw []byte, overlays []any) ([]byte, error) {
 	maps := make([]map[string]any, 0, len(overlays))
 	for _, o := range overlays {
@@ -552,7 +546,7 @@ func echoBody(raw []byte, overlays []any) ([]byte, error) {
 		return nil, errNothingToEcho
 	}
 	for _, o := range overlays {
-		doc = mergeInto(doc, o)
+		doc = jsonmerge.Into(doc, o)
 	}
 	return marshalBody(doc)
 }
@@ -563,7 +557,7 @@ func spliceObject(out, raw []byte, overlays []map[string]any) (_ []byte, ok bool
 	type member struct{ key, val []byte }
 	var buf [32]member
 	members := buf[:0]
-	if !harness.EachMember(raw, func(k, v []byte) { members = append(members, member{k, v}) }) || len(members) > 64 {
+	if !jsonscan.EachMember(raw, func(k, v []byte) { members = append(members, member{k, v}) }) || len(members) > 64 {
 		return out, false, nil // (64: the repeated-key check below is quadratic)
 	}
 	for i := range members {
@@ -663,8 +657,8 @@ func spliceObject(out, raw []byte, overlays []map[string]any) (_ []byte, ok bool
 	return append(out, '}'), true, nil
 }
 
-// mergedView is Merge(base, over) for a result that is only read (encoded): it changes neither
-// argument and copies only the objects it merges, sharing everything else with them.
+// mergedView is jsonmerge.Merge(base, over) for a result that is only read (encoded): it changes
+// neither argument and copies only the objects it merges, sharing everything else with them.
 func mergedView(base, over any) any {
 	om, ok := over.(map[string]any)
 	bm, ok2 := base.(map[string]any)
@@ -696,43 +690,7 @@ func marshalBody(doc any) ([]byte, error) {
 	return b, nil
 }
 
-// mergeInto is Merge for a base the caller owns: base is changed in place rather than copied
-// first.
-func mergeInto(base, over any) any {
-	bm, ok1 := base.(map[string]any)
-	om, ok2 := over.(map[string]any)
-	if !ok1 || !ok2 {
-		return deepCopy(over)
-	}
-	for k, v := range om {
-		if v == nil {
-			delete(bm, k)
-			continue
-		}
-		bm[k] = mergeInto(bm[k], v)
-	}
-	return bm
-}
-
 func isJSONNull(b []byte) bool { return string(bytes.TrimSpace(b)) == "null" }
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		a := make([]any, len(x))
-		for i, e := range x {
-			a[i] = deepCopy(e)
-		}
-		return a
-	}
-	return v
-}
 
 // IsScenarioError reports whether err is a problem of the scenario rather than of the target.
 func IsScenarioError(err error) bool {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/scimreplay/scimreplay/fakes/okta"
 	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/internal/jsonmerge"
 )
 
 // checks is the suite. Each names the Okta behaviour it stands for; see
@@ -93,7 +94,7 @@ func checkDuplicateCase(ctx context.Context, s *session) {
 func expectError(doc map[string]any, status int) {
 	GinkgoHelper()
 	Expect(doc).NotTo(BeNil(), "the error answer has no body; SCIM wants the Error schema")
-	Expect(doc["schemas"]).To(ContainElement(SchemaError), "the error answer lacks the Error schema: %v", doc)
+	Expect(doc["schemas"]).To(ContainElement(schemaError), "the error answer lacks the Error schema: %v", doc)
 	Expect(fmt.Sprint(doc["status"])).To(Equal(strconv.Itoa(status)), "the Error's status is %v, want %d", doc["status"], status)
 }
 
@@ -145,7 +146,7 @@ func decodePage(resp *harness.Response, what string) page {
 	dec.UseNumber()
 	var doc map[string]any
 	Expect(dec.Decode(&doc)).To(Succeed(), "%s: the answer is not a JSON object: %s", what, truncate(string(resp.Body), 300))
-	Expect(doc["schemas"]).To(ContainElement(SchemaListResponse), "%s: the answer lacks the ListResponse schema", what)
+	Expect(doc["schemas"]).To(ContainElement(schemaListResponse), "%s: the answer lacks the ListResponse schema", what)
 	var p page
 	for _, f := range []struct {
 		name     string
@@ -245,7 +246,7 @@ func checkPagingOrder(ctx context.Context, s *session) {
 func (s *session) push(ctx context.Context, u user) map[string]any {
 	GinkgoHelper()
 	got := s.getUser(ctx, u.ID)
-	body := okta.Merge(got, u.User.Profile())
+	body := jsonmerge.Merge(got, u.User.Profile())
 	return expect(s.do(ctx, http.MethodPut, "/Users/"+url.PathEscape(u.ID), body), "PUT /Users/"+u.ID+" (Okta's profile push)", http.StatusOK)
 }
 

@@ -32,8 +32,8 @@ const LabelPrefix = "conformance:"
 
 // SCIM message schemas the checks expect.
 const (
-	SchemaListResponse = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-	SchemaError        = "urn:ietf:params:scim:api:messages:2.0:Error"
+	schemaListResponse = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	schemaError        = "urn:ietf:params:scim:api:messages:2.0:Error"
 )
 
 // Check is one behaviour Okta relies on.

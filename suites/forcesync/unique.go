@@ -28,7 +28,7 @@ import (
 // already resolve to the new names). A group name spelt inside a filter in a path is not
 // rewritten: use {{groups.<key>.displayName}} there.
 func UniqueForRun(sc *scenario.Scenario, run string) *scenario.Scenario {
-	r := newRenamer(sc.Org, RunTag(run, sc.Name))
+	r := newRenamer(sc.Org, runTag(run, sc.Name))
 	out := *sc
 	out.Org.Users = make([]scenario.User, len(sc.Org.Users))
 	for i, u := range sc.Org.Users {
@@ -52,8 +52,8 @@ func UniqueForRun(sc *scenario.Scenario, run string) *scenario.Scenario {
 	return &out
 }
 
-// RunTag is the suffix UniqueForRun gives the names of one scenario in one run.
-func RunTag(run, scenarioName string) string {
+// runTag is the suffix UniqueForRun gives the names of one scenario in one run.
+func runTag(run, scenarioName string) string {
 	if len(run) > 16 {
 		run = shortHash(run)
 	}
