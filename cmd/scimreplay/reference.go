@@ -6,10 +6,7 @@ import (
 	"io"
 	stdlog "log"
 	"os"
-	"time"
 
-	"github.com/onsi/ginkgo/v2"
-	"github.com/onsi/gomega"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/scimreplay/scimreplay/fakes/directory"
@@ -82,23 +79,12 @@ func (r *referenceFlags) close() {
 	r.stops = nil
 }
 
-// lifecycle registers the command's own suite-level nodes, as any suite using the framework
-// does: set-up (the Docker daemon; the reference image, built from this very binary, when it is
-// the target) and the run's last clean-up.
+// lifecycle registers the command's own suite-level nodes around s: set-up (the Docker daemon;
+// the reference image, built from this very binary, when it is the target) and the run's last
+// clean-up.
 func lifecycle(s *framework.Suite, buildReference bool) {
-	ginkgo.BeforeSuite(func(ctx ginkgo.SpecContext) {
-		gomega.Expect(s.SetUp(ctx)).To(gomega.Succeed())
-		if buildReference {
-			ginkgo.By("building the reference directory image " + reference.ImageTag)
-			self, _ := os.Executable()
-			gomega.Expect(reference.BuildImage(ctx, self)).To(gomega.Succeed())
-		}
-	}, ginkgo.NodeTimeout(5*time.Minute))
-	ginkgo.AfterSuite(func(ctx ginkgo.SpecContext) {
-		if err := s.TearDown(ctx); err != nil {
-			fmt.Fprintln(ginkgo.GinkgoWriter, err)
-		}
-	}, ginkgo.NodeTimeout(time.Minute))
+	self, _ := os.Executable()
+	reference.SuiteNodes(s, buildReference, self)
 }
 
 // quietDocker sends testcontainers' process-wide log (its connection banner) nowhere: the

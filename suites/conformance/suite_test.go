@@ -4,7 +4,6 @@ import (
 	"flag"
 	"os"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -23,25 +22,15 @@ func init() { opts.Bind(flag.CommandLine, os.Getenv) }
 // reference directory's image, built first.
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
-	spec, isReference := reference.Target(nil, nil), true
-	if opts.Target.Given() {
-		s, err := opts.Target.Spec()
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec, isReference = s, false
+	spec, isReference, err := reference.TargetOr(&opts.Target)
+	if err != nil {
+		t.Fatal(err)
 	}
 	suite, err := opts.Suite(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	BeforeSuite(func(ctx SpecContext) {
-		Expect(suite.SetUp(ctx)).To(Succeed())
-		if isReference {
-			Expect(reference.BuildImage(ctx, "")).To(Succeed())
-		}
-	}, NodeTimeout(5*time.Minute))
-	AfterSuite(func(ctx SpecContext) { Expect(suite.TearDown(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
+	reference.SuiteNodes(suite, isReference, "")
 	conformance.Specs(suite)
 	RunSpecs(t, "Conformance", Label("suite:conformance"))
 }

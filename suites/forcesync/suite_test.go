@@ -4,7 +4,6 @@ import (
 	"flag"
 	"os"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -23,17 +22,9 @@ func init() { opts.Bind(flag.CommandLine, os.Getenv) }
 // knows the reference directory; the specs know the TargetSpec they are given.
 func TestForceSync(t *testing.T) {
 	RegisterFailHandler(Fail)
-	spec, isReference := reference.Target(nil, nil), true
-	if opts.Target.Given() {
-		s, err := opts.Target.Spec()
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec, isReference = s, false
-	} else if settle, err := opts.Target.SettleFlag(); err != nil {
+	spec, isReference, err := reference.TargetOr(&opts.Target)
+	if err != nil {
 		t.Fatal(err)
-	} else {
-		spec.Settle = settle
 	}
 	suite, err := opts.Suite(spec)
 	if err != nil {
@@ -43,13 +34,7 @@ func TestForceSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	BeforeSuite(func(ctx SpecContext) {
-		Expect(suite.SetUp(ctx)).To(Succeed())
-		if isReference {
-			Expect(reference.BuildImage(ctx, "")).To(Succeed())
-		}
-	}, NodeTimeout(5*time.Minute))
-	AfterSuite(func(ctx SpecContext) { Expect(suite.TearDown(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
+	reference.SuiteNodes(suite, isReference, "")
 	forcesync.Specs(suite, forcesync.Okta, scs)
 	RunSpecs(t, "Force sync", Label("suite:forcesync"))
 }

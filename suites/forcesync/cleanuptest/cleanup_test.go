@@ -63,11 +63,7 @@ func TestPanicInASpecLeavesNoContainer(t *testing.T) {
 	runID := fmt.Sprintf("panic-%d", os.Getpid())
 	progress := &panicOnce{runID: runID}
 	suite := &framework.Suite{Target: reference.Target(nil, nil), RunID: runID, Progress: progress}
-	BeforeSuite(func(ctx SpecContext) {
-		Expect(suite.SetUp(ctx)).To(Succeed())
-		Expect(reference.BuildImage(ctx, "")).To(Succeed())
-	}, NodeTimeout(5*time.Minute))
-	AfterSuite(func(ctx SpecContext) { Expect(suite.TearDown(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
+	reference.SuiteNodes(suite, true, "")
 	forcesync.Specs(suite, forcesync.Okta, one)
 	var report Report
 	ReportAfterSuite("outcome", func(r Report) { report = r })
