@@ -94,10 +94,10 @@ const (
 	CheckAudit Check = "audit"
 )
 
+var checkOrder = [...]Check{CheckIdentity, CheckExternalID, CheckActive, CheckEmails, CheckLink, CheckMembership, CheckAudit}
+
 // Checks lists every check of Compare.
-func Checks() []Check {
-	return []Check{CheckIdentity, CheckExternalID, CheckActive, CheckEmails, CheckLink, CheckMembership, CheckAudit}
-}
+func Checks() []Check { return slices.Clone(checkOrder[:]) }
 
 // CompareOptions tune Compare.
 type CompareOptions struct {
@@ -146,7 +146,7 @@ func CompareWith(before, after *Snapshot, o CompareOptions) Diff {
 type checkSet uint16
 
 func checkBit(k Check) checkSet {
-	for i, c := range Checks() {
+	for i, c := range checkOrder {
 		if c == k {
 			return 1 << i
 		}
@@ -165,29 +165,67 @@ type comparer struct {
 
 func (c *comparer) on(k Check) bool { return c.skip&checkBit(k) == 0 }
 
-// userPair is a user before and after; one side is nil when it appeared or disappeared.
-type userPair struct{ b, a *UserState }
+// pair is one user or group before (b) and after (a); one side is nil when it appeared or
+// disappeared.
+type pair[T any] struct{ b, a *T }
+
+// one is the pair's before side, else its after side.
+func (p pair[T]) one() *T {
+	if p.b != nil {
+		return p.b
+	}
+	return p.a
+}
+
+type (
+	userPair  = pair[UserState]
+	groupPair = pair[GroupState]
+)
 
 // pairUsers pairs by id, then the users left over by userName where exactly one is left on
 // each side. Pairs come sorted by userName (lower-cased), then id.
 func pairUsers(before, after []UserState) []userPair {
-	return pairBy(before, after, func(u *UserState) string { return u.ID }, (*UserState).Key,
-		func(b, a *UserState) userPair { return userPair{b, a} })
+	return pairBy(before, after, func(u *UserState) string { return u.ID }, (*UserState).Key)
 }
 
-type groupPair struct{ b, a *GroupState }
-
 func pairGroups(before, after []GroupState) []groupPair {
-	return pairBy(before, after, func(g *GroupState) string { return g.ID }, (*GroupState).Key,
-		func(b, a *GroupState) groupPair { return groupPair{b, a} })
+	return pairBy(before, after, func(g *GroupState) string { return g.ID }, (*GroupState).Key)
+}
+
+// sideIDs are the ids of a run's elements before and after.
+func sideIDs[T any](ps []pair[T], id func(*T) string) (before, after []string) {
+	for _, p := range ps {
+		if p.b != nil {
+			before = append(before, id(p.b))
+		}
+		if p.a != nil {
+			after = append(after, id(p.a))
+		}
+	}
+	return before, after
+}
+
+// runs splits pairs sorted by key into the runs that share one key (the users of one userName,
+// the groups of one displayName).
+func runs[T any](ps []pair[T], key func(*T) string) [][]pair[T] {
+	var out [][]pair[T]
+	for start := 0; start < len(ps); {
+		end := start + 1
+		for end < len(ps) && key(ps[end].one()) == key(ps[start].one()) {
+			end++
+		}
+		out = append(out, ps[start:end])
+		start = end
+	}
+	return out
 }
 
 // pairBy pairs the elements of two snapshots by id, then those left over by key where exactly
 // one is left on each side; the rest stay alone. The result is sorted by key.
-func pairBy[T any, P any](before, after []T, id, key func(*T) string, mk func(b, a *T) P) []P {
+func pairBy[T any](before, after []T, id, key func(*T) string) []pair[T] {
 	type keyed struct {
 		key, id string
-		p       P
+		p       pair[T]
 	}
 	byID := make(map[string]int, len(after))
 	for j := range after {
@@ -202,7 +240,7 @@ func pairBy[T any, P any](before, after []T, id, key func(*T) string, mk func(b,
 		b := &before[i]
 		if j, ok := byID[id(b)]; ok && !used[j] {
 			used[j] = true
-			out = append(out, keyed{key(b), id(b), mk(b, &after[j])})
+			out = append(out, keyed{key(b), id(b), pair[T]{b, &after[j]}})
 			continue
 		}
 		leftB = append(leftB, b)
@@ -229,18 +267,18 @@ func pairBy[T any, P any](before, after []T, id, key func(*T) string, mk func(b,
 		}
 		for _, b := range leftB {
 			if a, ok := lone[key(b)]; ok {
-				out = append(out, keyed{key(b), id(b), mk(b, a)})
+				out = append(out, keyed{key(b), id(b), pair[T]{b, a}})
 				delete(lone, key(b))
 				continue
 			}
-			out = append(out, keyed{key(b), id(b), mk(b, nil)})
+			out = append(out, keyed{key(b), id(b), pair[T]{b: b}})
 		}
 		for _, a := range leftA {
 			k := key(a)
 			if na[k] == 1 && nb[k] == 1 {
 				continue // paired above
 			}
-			out = append(out, keyed{k, id(a), mk(nil, a)})
+			out = append(out, keyed{k, id(a), pair[T]{a: a}})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -249,7 +287,7 @@ func pairBy[T any, P any](before, after []T, id, key func(*T) string, mk func(b,
 		}
 		return out[i].id < out[j].id
 	})
-	ps := make([]P, len(out))
+	ps := make([]pair[T], len(out))
 	for i, k := range out {
 		ps[i] = k.p
 	}
@@ -259,25 +297,9 @@ func pairBy[T any, P any](before, after []T, id, key func(*T) string, mk func(b,
 // users words the changes of every user, unmanaged users first.
 func (c *comparer) users(pairs []userPair, bg, ag map[string][]*GroupState) []Change {
 	var out []Change
-	for start := 0; start < len(pairs); {
-		end := start + 1
-		key := pairKey(pairs[start])
-		for end < len(pairs) && pairKey(pairs[end]) == key {
-			end++
-		}
-		same := pairs[start:end]
-		start = end
-
-		ch := Change{Kind: "user", Subject: key, Class: c.classOf(same)}
-		var bIDs, aIDs []string
-		for _, p := range same {
-			if p.b != nil {
-				bIDs = append(bIDs, p.b.ID)
-			}
-			if p.a != nil {
-				aIDs = append(aIDs, p.a.ID)
-			}
-		}
+	for _, same := range runs(pairs, (*UserState).Key) {
+		ch := Change{Kind: "user", Subject: same[0].one().Key(), Class: c.classOf(same)}
+		bIDs, aIDs := sideIDs(same, func(u *UserState) string { return u.ID })
 		if c.on(CheckIdentity) {
 			switch {
 			case len(bIDs) == 0:
@@ -317,13 +339,6 @@ func (c *comparer) users(pairs []userPair, bg, ag map[string][]*GroupState) []Ch
 	}
 	sort.SliceStable(out, func(i, j int) bool { return classRank(out[i].Class) < classRank(out[j].Class) })
 	return out
-}
-
-func pairKey(p userPair) string {
-	if p.b != nil {
-		return p.b.Key()
-	}
-	return p.a.Key()
 }
 
 func (c *comparer) userDetails(b, a *UserState) []string {
@@ -368,7 +383,7 @@ func (c *comparer) classOf(pairs []userPair) string {
 	if c.o.Managed == nil {
 		return ""
 	}
-	email := pairKey(pairs[0])
+	email := pairs[0].one().Key()
 	for _, p := range pairs {
 		if p.b != nil && p.b.PrimaryEmail != "" {
 			email = p.b.PrimaryEmail
@@ -407,28 +422,15 @@ func (c *comparer) groups(pairs []groupPair) ([]Change, map[string]bool) {
 		}
 	}
 	var bname, aname map[string]string // user id → userName, built when a group's members moved
-	for start := 0; start < len(pairs); {
-		end := start + 1
-		key := groupPairKey(pairs[start])
-		for end < len(pairs) && groupPairKey(pairs[end]) == key {
-			end++
-		}
-		same := pairs[start:end]
-		start = end
-
-		subject := key
-		var bIDs, aIDs []string
+	for _, same := range runs(pairs, (*GroupState).Key) {
+		subject := same[0].one().DisplayName // the name a group had before, where it had one
 		for _, p := range same {
 			if p.b != nil {
-				bIDs, subject = append(bIDs, p.b.ID), p.b.DisplayName
-			}
-			if p.a != nil {
-				aIDs = append(aIDs, p.a.ID)
-				if p.b == nil {
-					subject = p.a.DisplayName
-				}
+				subject = p.b.DisplayName
+				break
 			}
 		}
+		bIDs, aIDs := sideIDs(same, func(g *GroupState) string { return g.ID })
 		ch := Change{Kind: "group", Subject: subject}
 		if c.on(CheckIdentity) {
 			switch {
@@ -475,13 +477,6 @@ func (c *comparer) groups(pairs []groupPair) ([]Change, map[string]bool) {
 		}
 	}
 	return out, suspects
-}
-
-func groupPairKey(p groupPair) string {
-	if p.b != nil {
-		return p.b.Key()
-	}
-	return p.a.Key()
 }
 
 // sameMembers compares a group's members before (carried over to the after ids of users whose id
@@ -536,26 +531,23 @@ func (c *comparer) userGroups(pairs []groupPair, suspects map[string]bool) (bg, 
 }
 
 // sameGroups compares a user's groups before (as the groups they were paired with after) and
-// after, as multisets: a group that disappeared counts as a group the user left.
+// after, as multisets of group ids: a group that disappeared counts as a group the user left.
 func (c *comparer) sameGroups(before, after []*GroupState) bool {
 	if len(before) != len(after) {
 		return false
 	}
-	count := make(map[*GroupState]int, len(before))
-	for _, g := range before {
+	b, a := make([]string, len(before)), make([]string, len(after))
+	for i, g := range before {
 		to := c.groupMap[g]
 		if to == nil {
 			return false
 		}
-		count[to]++
+		b[i] = to.ID
 	}
-	for _, g := range after {
-		count[g]--
-		if count[g] < 0 {
-			return false
-		}
+	for i, g := range after {
+		a[i] = g.ID
 	}
-	return true
+	return sameMultiset(b, a)
 }
 
 func groupNames(gs []*GroupState) []string {
