@@ -216,9 +216,10 @@ func (c *Client) do(ctx context.Context, method, target string, body []byte, hea
 			return out, err
 		}
 		// 429: the target asks us to slow down, which is no defect. Wait as it says (up to a
-		// cap), within the client's budget, and send the same request again.
-		wait := retryWait(out.Header.Get("Retry-After"), retries, c.maxRetryAfter())
-		if !c.spendRetry(wait) {
+		// cap, and at least minRetryWait, so a "Retry-After: 0" cannot retry without end), within
+		// the client's budget and maxRetries of one request, and send the same request again.
+		wait := max(retryWait(out.Header.Get("Retry-After"), retries, c.maxRetryAfter()), minRetryWait)
+		if retries >= maxRetries || !c.spendRetry(wait) {
 			return out, &ThrottledError{Method: method, URL: RedactURL(target), Retries: retries, Budget: c.retryBudget()}
 		}
 		c.retries.Add(1)
@@ -238,6 +239,10 @@ const (
 	DefaultMaxRetryAfter = 30 * time.Second
 	// DefaultRetryBudget bounds the time one client spends waiting to retry, in all.
 	DefaultRetryBudget = 2 * time.Minute
+	// minRetryWait is the least a retry waits, whatever Retry-After says; maxRetries bounds the
+	// retries of one request.
+	minRetryWait = 100 * time.Millisecond
+	maxRetries   = 50
 )
 
 func (c *Client) maxRetryAfter() time.Duration {
@@ -295,8 +300,8 @@ type ThrottledError struct {
 }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("%s %s answered 429 Too Many Requests again after %d retries: the retry budget of %s of waiting is spent (raise the target's rate limit for the gate, or gate fewer scenarios at a time)",
-		e.Method, e.URL, e.Retries, e.Budget)
+	return fmt.Sprintf("%s %s answered 429 Too Many Requests again after %d retries: the retry budget (%d retries of one request, %s of waiting in all) is spent (raise the target's rate limit for the gate, or gate fewer scenarios at a time)",
+		e.Method, e.URL, e.Retries, maxRetries, e.Budget)
 }
 
 // attempt sends one request and checks a successful answer as check says. With into, the

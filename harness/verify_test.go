@@ -193,6 +193,31 @@ func TestClientRetriesTooManyRequests(t *testing.T) {
 	}
 }
 
+// A target that answers 429 with "Retry-After: 0" forever costs no budget by what it asks: the
+// client still gives up, bounded, instead of retrying without end.
+func TestClientGivesUpOnAnEndless429(t *testing.T) {
+	c, mt := newMockClient(t, "")
+	mt.RegisterResponder("GET", "http://target.test/scim/v2/Users", func(*http.Request) (*http.Response, error) {
+		resp := httpmock.NewStringResponse(429, `{"status":"429"}`)
+		resp.Header.Set("Retry-After", "0")
+		return resp, nil
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Do(context.Background(), "GET", "/Users", nil, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var te *ThrottledError
+		if !errors.As(err, &te) || te.Retries != maxRetries {
+			t.Fatalf("got %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the client retries a 429 with Retry-After: 0 without end")
+	}
+}
+
 func TestRetryWait(t *testing.T) {
 	for _, c := range []struct {
 		h       string
