@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -81,7 +82,7 @@ type Case struct {
 	Status   Status
 	Verdict  string // VerdictRegression or VerdictCouldNotRun for a failed case
 	Message  string // the failure message
-	Location string // where it failed, file:line
+	Location string // where it failed, file:line, in a team's own suite (see location); else empty
 
 	Diff      *harness.Diff
 	Coverage  *harness.Coverage // what the verdict rests on; nil when no snapshot was taken
@@ -281,7 +282,7 @@ func caseOf(s types.SpecReport, name string, o Options) Case {
 		if s.State == types.SpecStatePanicked && s.Failure.ForwardedPanic != "" {
 			c.Message = strings.TrimSpace(c.Message + "\npanic: " + s.Failure.ForwardedPanic)
 		}
-		c.Location = s.Failure.Location.String()
+		c.Location = location(s)
 		c.Output = output(s)
 	}
 	for _, e := range s.ReportEntries {
@@ -328,6 +329,29 @@ func caseOf(s types.SpecReport, name string, o Options) Case {
 		}
 	}
 	return c
+}
+
+// sourceRoot is this module's source root as the running binary records file names: an
+// absolute directory, or with -trimpath its module path (and version, from the module cache).
+var sourceRoot = func() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !strings.HasSuffix(file, "reports/run.go") {
+		return ""
+	}
+	return strings.TrimSuffix(file, "reports/run.go")
+}()
+
+// location is where a failed spec failed, for the reports, when that says something to their
+// reader: a line of a team's own suite. A location in scimreplay's own source (the harness, its
+// specs, its fakes) names a line of the harness and the build machine's path, never the
+// target's fault, so it is left out and the failure's words stand alone; so is a panic's,
+// which is where Go raised it (its stack is in Ginkgo's -v output).
+func location(s types.SpecReport) string {
+	file := s.Failure.Location.FileName
+	if file == "" || s.State == types.SpecStatePanicked || sourceRoot != "" && strings.HasPrefix(file, sourceRoot) {
+		return ""
+	}
+	return s.Failure.Location.String()
 }
 
 // MaxSnapshotsBytes bounds the snapshots kept per case (compact JSON); larger ones are dropped
