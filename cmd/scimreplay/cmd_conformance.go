@@ -10,7 +10,6 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
-	"github.com/onsi/gomega"
 
 	"github.com/scimreplay/scimreplay/reports"
 	"github.com/scimreplay/scimreplay/suites/conformance"
@@ -66,21 +65,18 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	quietDocker()
 	lifecycle(suite, buildReference)
 	var report types.Report
+	var reportErr error
 	ginkgo.ReportAfterSuite("outcome", func(r ginkgo.Report) {
 		report = r
 		if opts.JUnit != "" {
 			run := reports.FromGinkgo(r, forcesync.ReportOptions(spec, ""))
-			gomega.Expect(reports.WriteJUnit(opts.JUnit, run, spec.Token)).To(gomega.Succeed())
+			reportErr = reports.WriteJUnit(opts.JUnit, run, spec.Token)
 		}
 	})
 	conformance.Specs(suite)
-	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
-	suiteCfg.LabelFilter = *labelFilter
-	repCfg.NoColor = os.Getenv("NO_COLOR") != "" || os.Getenv("CI") != ""
-	repCfg.Verbose = *verbose
-	gomega.RegisterFailHandler(ginkgo.Fail)
-	ginkgo.RunSpecs(&gateT{}, "Conformance", suiteCfg, repCfg)
+	passed := runSuite("Conformance", *labelFilter, *verbose, stdout)
 	code := forcesync.Outcome(report)
+	code = unreported(code, passed, reportErr, *verbose, report, stdout, stderr, "conformance")
 	printConformance(stdout, report, code)
 	return code
 }
@@ -95,8 +91,17 @@ func printConformance(w io.Writer, r types.Report, code int) {
 	specs := slices.Clone(r.SpecReports)
 	slices.SortStableFunc(specs, func(a, b types.SpecReport) int { return rank[a.LeafNodeText] - rank[b.LeafNodeText] })
 	var missing []string
+	anyFailed := false
 	for _, s := range specs {
-		if s.LeafNodeType != types.NodeTypeIt || s.State == types.SpecStateSkipped && s.Failure.Message == "" {
+		anyFailed = anyFailed || s.Failed()
+		if s.LeafNodeType != types.NodeTypeIt {
+			if s.Failed() { // a suite node (no Docker daemon, the image build): no check could run
+				fmt.Fprintf(w, "COULD NOT RUN [%s]\n", s.LeafNodeType)
+				indentLines(w, failureText(s))
+			}
+			continue
+		}
+		if s.State == types.SpecStateSkipped && s.Failure.Message == "" {
 			continue
 		}
 		label := strings.Join(s.Labels(), " ")
@@ -115,10 +120,12 @@ func printConformance(w io.Writer, r types.Report, code int) {
 		}
 		fmt.Fprintf(w, "%s %-45s %s\n", status, label, s.LeafNodeText)
 		if s.Failed() || s.State == types.SpecStateSkipped {
-			for _, line := range strings.Split(strings.TrimSpace(s.Failure.Message), "\n") {
-				fmt.Fprintf(w, "    %s\n", line)
-			}
+			indentLines(w, failureText(s))
 		}
+	}
+	if !r.SuiteSucceeded && !anyFailed && len(r.SpecialSuiteFailureReasons) > 0 {
+		fmt.Fprintln(w, "COULD NOT RUN the suite")
+		indentLines(w, strings.Join(r.SpecialSuiteFailureReasons, "\n"))
 	}
 	switch code {
 	case exitOK:
@@ -127,5 +134,20 @@ func printConformance(w io.Writer, r types.Report, code int) {
 		fmt.Fprintf(w, "verdict: FAIL — the target lacks what Okta requires: %s (exit 1)\n", strings.Join(missing, ", "))
 	default:
 		fmt.Fprintln(w, "verdict: COULD NOT RUN — see the reasons above (exit 2)")
+	}
+}
+
+// failureText is a failed or skipped spec's reason, a panic's value included.
+func failureText(s types.SpecReport) string {
+	text := s.Failure.Message
+	if s.State == types.SpecStatePanicked && s.Failure.ForwardedPanic != "" {
+		text += "\npanic: " + s.Failure.ForwardedPanic
+	}
+	return strings.TrimSpace(text)
+}
+
+func indentLines(w io.Writer, text string) {
+	for _, line := range strings.Split(text, "\n") {
+		fmt.Fprintf(w, "    %s\n", line)
 	}
 }
