@@ -31,7 +31,7 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	var ref referenceFlags
 	ref.bind(fs, os.Getenv)
 	labelFilter := fs.String("label-filter", "", "run only the checks whose labels match this Ginkgo label filter, e.g. 'conformance:lookup-case-insensitive'")
-	verbose := fs.Bool("v", false, "verbose: show every step of every check")
+	verbose := fs.Bool("v", false, "verbose: add Ginkgo's detail to the output (every step and timeline of every check, failure blocks, a panic's stack)")
 	list := fs.Bool("list", false, "list the checks and their labels, and exit")
 	if err := fs.Parse(args); err != nil {
 		return exitCannotRun

@@ -34,7 +34,7 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	var ref referenceFlags
 	ref.bind(fs, os.Getenv)
 	labelFilter := fs.String("label-filter", "", "run only the scenarios whose labels match this Ginkgo label filter, e.g. 'scenario:identical-repush'")
-	verbose := fs.Bool("v", false, "verbose: show every step of every scenario")
+	verbose := fs.Bool("v", false, "verbose: add Ginkgo's detail to the output (every step and timeline of every scenario, failure blocks, a panic's stack)")
 	parallel := fs.Int("parallel", 1, "run the scenarios in N processes side by side, each starting its own containers")
 	reportsDir := fs.String("reports-dir", "", "write summary.md and report.html here (default: beside --junit)")
 	shard := fs.String("shard", "", "run only these scenarios, a comma list of names (what --parallel gives each process)")
