@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -224,6 +225,11 @@ func TestInitContainerTargets(t *testing.T) {
 				t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
 			mustContain(t, "init's output", r.stdout, "link: "+c.link+" (", "removed the container and the 4 users and groups init created in it")
+			if m := regexp.MustCompile(harness.LabelRun + `=([0-9a-f]+)`).FindStringSubmatch(r.stdout); m == nil {
+				t.Error("init does not name its run's label")
+			} else if left, err := harness.ListRun(ctx, m[1]); err != nil || len(left) > 0 {
+				t.Errorf("containers outlived init: %v %v", left, err)
+			}
 			profile := readFile(t, out)
 			mustContain(t, "the profile", profile, `image: "`+c.image+`"`, `attribute: "`+c.link+`"`, `basePath: "/scim/v2"`, "{{token}}")
 			green := runCLI(t, nil, "gate", "--target-profile", out, "--label-filter", "scenario:identical-repush", "--settle", "0")
@@ -236,5 +242,56 @@ func TestInitContainerTargets(t *testing.T) {
 			}
 			mustContain(t, "the red gate", red.stdout, "(unmanaged): link acct-")
 		})
+	}
+}
+
+// A server without ServiceProviderConfig, Schemas and ResourceTypes, whose list pages omit
+// members and whose links are served on a path of its own: init copes, checks the link path and
+// audit probe it is given, and writes them.
+func TestInitChecksWhatItIsGiven(t *testing.T) {
+	const token = "srt_init_given_7d1e"
+	d, err := directory.New(directory.Config{Token: token, VerifiedDomains: []string{reference.VerifiedDomain}, Variations: []string{"members-not-in-list"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p := r.URL.Path; {
+		case strings.HasSuffix(p, "/ServiceProviderConfig"), strings.HasSuffix(p, "/Schemas"), strings.HasSuffix(p, "/ResourceTypes"):
+			http.NotFound(w, r)
+		case strings.HasPrefix(p, "/links/"):
+			// the account a user is linked to, read from the directory's own view of the user
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodGet, "/scim/v2/Users/"+strings.TrimPrefix(p, "/links/"), nil)
+			req.Header.Set("Authorization", r.Header.Get("Authorization"))
+			d.ServeHTTP(rec, req)
+			var u map[string]map[string]any
+			_ = json.Unmarshal(rec.Body.Bytes(), &u)
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"account": u[directory.ExtensionSchema]["atlassianAccountId"]})
+		default:
+			d.ServeHTTP(w, r)
+		}
+	}))
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "p.yaml")
+	r := runCLI(t, nil, "init", "--target-url", srv.URL+"/scim/v2", "--target-token", token, "--out", out,
+		"--target-link-path", "/links/{{id}}", "--target-link-pointer", "/account",
+		"--target-audit-path", "/admin/audit", "--target-audit-pattern", directory.UnlinkAuditPattern)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	mustContain(t, "init's output", r.stdout, "SCIM API at "+srv.URL+"/scim/v2 (the base path given answers as SCIM)",
+		"link: the link probe given shows a distinct link for each of the 3 users created",
+		"audit: the audit path given answers 200")
+	mustContain(t, "the profile", readFile(t, out),
+		"#   ServiceProviderConfig: none (GET /ServiceProviderConfig answered 404)",
+		"#   Schemas: none (GET /Schemas answered 404)",
+		"#   ResourceTypes: none (GET /ResourceTypes answered 404)",
+		"#   group list pages: omit members; the harness reads each group by id for them",
+		"linkProbe:\n  path: \"/links/{{id}}\"\n  pointer: \"/account\"",
+		"auditProbe:\n  path: \"/admin/audit\"")
+	if _, err := harness.LoadProfile(out); err != nil {
+		t.Fatalf("the profile does not load: %v", err)
 	}
 }
