@@ -43,9 +43,16 @@ type TargetSpec struct {
 	Dockerfile string `yaml:"dockerfile"` // a build context directory holding a Dockerfile
 	// ImageTag is the fixed repo:tag a Dockerfile target is built as (never a random tag).
 	ImageTag string `yaml:"imageTag"`
-	URL      string `yaml:"url"` // a server already running: no container is started
+	// URL is the SCIM base URL of a server already running (no container is started), as Okta's
+	// "SCIM connector base URL" and Entra's "Tenant URL": https://scim.example.com/scim/v2. Its
+	// path is the base path; a URL without one (or with "/" only) takes BasePath. A query it
+	// holds (Entra's ?aadOptscim062020) is sent with every SCIM request and the readiness check,
+	// never with the probes, whose paths are from the server's root.
+	URL string `yaml:"url"`
 
-	Port           int               `yaml:"port"`
+	Port int `yaml:"port"`
+	// BasePath is where the SCIM API is served (DefaultBasePath when empty): for a container,
+	// and for a URL without a path. A URL with a path and a different BasePath is an error.
 	BasePath       string            `yaml:"basePath"`
 	Token          string            `yaml:"token"`
 	Env            map[string]string `yaml:"env"` // values may hold {{token}}
@@ -120,11 +127,14 @@ func (s TargetSpec) WithDefaults() TargetSpec {
 		s.Port = DefaultPort
 	}
 	if s.BasePath == "" {
+		s.BasePath = urlBasePath(s.URL) // a URL's path is its base path
+	}
+	if s.BasePath == "" {
 		s.BasePath = DefaultBasePath
 	}
-	s.BasePath = "/" + strings.Trim(s.BasePath, "/")
+	s.BasePath = cleanBasePath(s.BasePath)
 	if s.ReadyPath == "" {
-		s.ReadyPath = s.BasePath + "/ServiceProviderConfig"
+		s.ReadyPath = joinPath(s.BasePath, "/ServiceProviderConfig")
 	}
 	if s.StartupTimeout == 0 {
 		s.StartupTimeout = DefaultStartupTimeout
@@ -157,6 +167,9 @@ func (s TargetSpec) Validate() error {
 		if err := checkURL(s.URL); err != nil {
 			return fmt.Errorf("target url: %w", err)
 		}
+		if err := checkURLBasePath(s.URL, s.BasePath); err != nil {
+			return err
+		}
 	}
 	if s.Port < 0 || s.Port > 65535 {
 		return fmt.Errorf("target port %d is out of range", s.Port)
@@ -177,11 +190,51 @@ func (s TargetSpec) Validate() error {
 
 func checkURL(raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		return fmt.Errorf("%q is not an http(s) URL", RedactURL(raw))
+	case u.User != nil:
+		return fmt.Errorf("%s holds user:password@, which is never sent: give a bearer token (SCIMREPLAY_TARGET_TOKEN) instead", RedactURL(raw))
+	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
+		return fmt.Errorf("%s holds a #fragment, which no server sees: remove it", RedactURL(raw))
 	}
 	return nil
 }
+
+// checkURLBasePath refuses a URL whose path is a base path other than the one given: which of
+// the two the user meant cannot be told. The same path, with or without a trailing slash, is
+// fine.
+func checkURLBasePath(rawURL, basePath string) error {
+	p := urlBasePath(rawURL)
+	if p == "" || basePath == "" || cleanBasePath(basePath) == p {
+		return nil
+	}
+	return fmt.Errorf("target url %s has the SCIM base path %s, but the base path %s is given too: a URL's path is its base path, so give the base path in one place (or the same in both)",
+		RedactURL(rawURL), p, basePath)
+}
+
+// urlBasePath is the base path a target URL holds: its path without a trailing slash, still
+// escaped as written; "" when it has none (or only "/").
+func urlBasePath(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	if p := strings.Trim(u.EscapedPath(), "/"); p != "" {
+		return "/" + p
+	}
+	return ""
+}
+
+// cleanBasePath is a base path with one leading slash and no trailing one; the root stays "/".
+func cleanBasePath(p string) string { return "/" + strings.Trim(p, "/") }
+
+// joinPath appends rel (starting with /) to a base path without doubling the slash: the root
+// base path "/" gives rel itself.
+func joinPath(base, rel string) string { return strings.TrimSuffix(base, "/") + rel }
 
 // RandomToken is a fresh bearer token: Run gives one to every container target that has none.
 func RandomToken() string {
@@ -310,21 +363,44 @@ func DefaultImageTag(dir string) string {
 	return "scimreplay-target/" + s + ":local"
 }
 
-// BaseURL is the URL of the target's SCIM API (base path included), computed from the running
-// container each time, never cached.
+// BaseURL is the URL of the target's SCIM API, computed from the running container each time,
+// never cached: its origin and base path, without a trailing slash (the root base path "/"
+// gives the origin itself), and for a URL target the URL's query, if it has one. Give it to
+// NewClient, which sends that query with every SCIM request; appending a path to it is wrong
+// when it has a query.
 func (t *Target) BaseURL(ctx context.Context) (string, error) {
 	root, err := t.RootURL(ctx)
 	if err != nil {
 		return "", err
 	}
-	return root + t.Spec.BasePath, nil
+	base := root + strings.TrimSuffix(t.Spec.BasePath, "/")
+	if q := t.query(); q != "" {
+		base += "?" + q
+	}
+	return base, nil
 }
 
-// RootURL is the target's scheme://host:port (or its URL's origin), for non-SCIM paths such as
-// probes.
+// query is the raw query of a URL target's URL ("" for a container).
+func (t *Target) query() string {
+	if t.Container != nil || t.Spec.URL == "" {
+		return ""
+	}
+	u, err := url.Parse(t.Spec.URL)
+	if err != nil {
+		return ""
+	}
+	return u.RawQuery
+}
+
+// RootURL is the target's origin, scheme://host:port — the container's mapped endpoint, or a
+// URL target's origin whatever path the URL has — for non-SCIM paths such as probes.
 func (t *Target) RootURL(ctx context.Context) (string, error) {
 	if t.Container == nil {
-		return strings.TrimSuffix(t.Spec.URL, "/"), nil
+		u, err := url.Parse(t.Spec.URL)
+		if err != nil || u.Host == "" {
+			return "", fmt.Errorf("target url %q is not an http(s) URL", RedactURL(t.Spec.URL))
+		}
+		return u.Scheme + "://" + u.Host, nil
 	}
 	ep, err := t.Container.PortEndpoint(ctx, strconv.Itoa(t.Spec.Port)+"/tcp", "http")
 	if err != nil {
@@ -373,8 +449,17 @@ func (t *Target) Terminate(ctx context.Context) error {
 	return testcontainers.TerminateContainer(t.Container, testcontainers.StopContext(ctx), testcontainers.RemoveVolumes())
 }
 
+// waitURL asks a URL target's ready path (from its origin, with its URL's query) until it
+// answers 2xx or 401, for at most the startup timeout.
 func waitURL(ctx context.Context, spec TargetSpec) error {
-	ready := strings.TrimSuffix(spec.URL, "/") + spec.ReadyPath
+	u, err := url.Parse(spec.URL)
+	if err != nil {
+		return fmt.Errorf("target url: %w", err)
+	}
+	ready := u.Scheme + "://" + u.Host + spec.ReadyPath
+	if u.RawQuery != "" {
+		ready = addQuery(ready, u.RawQuery)
+	}
 	ctx, cancel := context.WithTimeout(ctx, spec.StartupTimeout)
 	defer cancel()
 	var last error
@@ -399,4 +484,14 @@ func waitURL(ctx context.Context, spec TargetSpec) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// addQuery adds the raw query q to a URL, before the URL's own query (as a reverse proxy
+// joins a target's query with a request's).
+func addQuery(u, q string) string {
+	p, own, _ := strings.Cut(u, "?")
+	if own == "" {
+		return p + "?" + q
+	}
+	return p + "?" + q + "&" + own
 }
