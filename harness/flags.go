@@ -62,7 +62,7 @@ func (f *TargetFlags) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&f.Ready, "target-ready", "", "readiness path from the server's root (default <base path>/ServiceProviderConfig; 2xx or 401 is up)")
 	fs.Var(&f.Env, "target-env", "K=V environment for the target container, repeatable; {{token}} expands to the token")
 	timeout := envValue(f, env, "target-startup-timeout", DefaultStartupTimeout, time.ParseDuration, "a duration such as 90s")
-	fs.DurationVar(&f.StartupTimeout, "target-startup-timeout", timeout, "how long the target may take to become ready ($"+envName("target-startup-timeout")+")")
+	fs.DurationVar(&f.StartupTimeout, "target-startup-timeout", timeout, fmt.Sprintf("how long a container target may take to become ready; a --target-url server is asked %d times within it, each bounded by the request timeout ($%s)", ReadyTries, envName("target-startup-timeout")))
 	str(&f.VerifiedDomains, "target-verified-domains", "", "comma list of the target's verified domains (users elsewhere are unmanaged)")
 	str(&f.LinkAttribute, "target-link-attribute", "", "link probe: the User attribute path holding the linked account")
 	str(&f.LinkPath, "target-link-path", "", "link probe: an HTTP path of the target answering JSON links ({{id}} = the user id)")

@@ -291,22 +291,59 @@ type Target struct {
 	Container testcontainers.Container // nil for a URL target
 }
 
+// Option is a setting of Run that shapes no container request, as in the testcontainers
+// modules: pass it among Run's options, beside any testcontainers.ContainerCustomizer.
+type Option func(*runOptions)
+
+// Customize does nothing to the container request: an Option is a setting of Run itself.
+func (Option) Customize(*testcontainers.GenericContainerRequest) error { return nil }
+
+type runOptions struct {
+	requestTimeout time.Duration
+}
+
+// WithRequestTimeout is the run's request timeout (DefaultRequestTimeout without it). A URL
+// target — a server already running, with nothing to wait for — is asked its ready path
+// ReadyTries times, each try bounded by it, instead of for the whole startup timeout: a server
+// that accepts connections but never answers ends the run in a few request timeouts.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(o *runOptions) {
+		if d > 0 {
+			o.requestTimeout = d
+		}
+	}
+}
+
+// ReadyTries is how many times Run asks a URL target's ready path before it gives up (the
+// startup timeout still bounds all of them).
+const ReadyTries = 3
+
+// readyPause is the wait between two tries at a URL target's ready path.
+const readyPause = time.Second
+
 // Run starts the target a spec describes and waits until it answers on its ready path. For a
-// URL target it only checks that the server answers. A container target without a token gets a
-// random one (RandomToken), which its Env reaches as {{token}}; a URL target without one is
-// sent no Authorization header. Like the testcontainers modules it returns the Target even with
-// an error, so the caller can always Terminate it; caller options are applied last and win.
+// URL target it only checks that the server answers (see WithRequestTimeout). A container
+// target without a token gets a random one (RandomToken), which its Env reaches as {{token}}; a
+// URL target without one is sent no Authorization header. Like the testcontainers modules it
+// returns the Target even with an error, so the caller can always Terminate it; caller options
+// are applied last and win.
 func Run(ctx context.Context, spec TargetSpec, opts ...testcontainers.ContainerCustomizer) (*Target, error) {
 	spec = spec.WithDefaults()
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("run target: %w", err)
+	}
+	settings := runOptions{requestTimeout: DefaultRequestTimeout}
+	for _, opt := range opts {
+		if o, ok := opt.(Option); ok {
+			o(&settings)
+		}
 	}
 	if spec.URL == "" && spec.Token == "" {
 		spec.Token = RandomToken()
 	}
 	t := &Target{Spec: spec}
 	if spec.URL != "" {
-		if err := waitURL(ctx, spec); err != nil {
+		if err := waitURL(ctx, spec, settings.requestTimeout); err != nil {
 			return t, fmt.Errorf("run target: %w", err)
 		}
 		return t, nil
@@ -449,9 +486,9 @@ func (t *Target) Terminate(ctx context.Context) error {
 	return testcontainers.TerminateContainer(t.Container, testcontainers.StopContext(ctx), testcontainers.RemoveVolumes())
 }
 
-// waitURL asks a URL target's ready path (from its origin, with its URL's query) until it
-// answers 2xx or 401, for at most the startup timeout.
-func waitURL(ctx context.Context, spec TargetSpec) error {
+// waitURL asks a URL target's ready path up to ReadyTries times, each try bounded by
+// tryTimeout and all of them by the startup timeout, until it answers 2xx or 401.
+func waitURL(ctx context.Context, spec TargetSpec, tryTimeout time.Duration) error {
 	u, err := url.Parse(spec.URL)
 	if err != nil {
 		return fmt.Errorf("target url: %w", err)
@@ -460,30 +497,77 @@ func waitURL(ctx context.Context, spec TargetSpec) error {
 	if u.RawQuery != "" {
 		ready = addQuery(ready, u.RawQuery)
 	}
-	ctx, cancel := context.WithTimeout(ctx, spec.StartupTimeout)
+	target := RedactURL(spec.URL)
+	shown := RedactURL(ready)
+	if r, err := url.Parse(shown); err == nil {
+		shown = r.RequestURI()
+	}
+	startup, cancel := context.WithTimeout(ctx, spec.StartupTimeout)
 	defer cancel()
-	var last error
 	hc := newHTTPClient() // no proxy, no redirect to another host
 	defer hc.CloseIdleConnections()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ready, nil)
-		resp, err := hc.Do(req)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-			resp.Body.Close()
-			if resp.StatusCode/100 == 2 || resp.StatusCode == http.StatusUnauthorized {
-				return nil
+	var last error
+	timeouts := 0
+	for try := 1; ; try++ {
+		status, err := getStatus(startup, hc, ready, tryTimeout)
+		switch {
+		case err == nil && (status/100 == 2 || status == http.StatusUnauthorized):
+			return nil
+		case err == nil:
+			last = fmt.Errorf("GET %s answered %d (2xx or 401 means ready)", shown, status)
+			if status == http.StatusNotFound {
+				last = fmt.Errorf("%w: is %s the SCIM base URL?", last, target)
 			}
-			last = fmt.Errorf("GET %s answered %d", RedactURL(ready), resp.StatusCode)
-		} else {
-			last = err
+		case startup.Err() != nil:
+			// the startup timeout or the caller ended the wait (last says what came before)
+		case errors.Is(err, context.DeadlineExceeded):
+			timeouts++
+			last = fmt.Errorf("GET %s got no answer within %s", shown, tryTimeout)
+		default:
+			last = fmt.Errorf("GET %s: %w", shown, err)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("target %s not ready after %s: %v", RedactURL(spec.URL), spec.StartupTimeout, last)
-		case <-time.After(200 * time.Millisecond):
+		if startup.Err() == nil && try < ReadyTries {
+			select {
+			case <-startup.Done():
+			case <-time.After(readyPause):
+			}
+		}
+		switch {
+		case ctx.Err() != nil:
+			return fmt.Errorf("target %s: the wait for it to answer was cut short: %w", target, context.Cause(ctx))
+		case startup.Err() != nil && last == nil:
+			return fmt.Errorf("target %s not ready after %s: GET %s got no answer", target, spec.StartupTimeout, shown)
+		case startup.Err() != nil:
+			return fmt.Errorf("target %s not ready after %s: %v", target, spec.StartupTimeout, last)
+		case try < ReadyTries:
+			continue
+		case timeouts == ReadyTries:
+			return fmt.Errorf("target %s did not answer GET %s within %s (%d tries)", target, shown, tryTimeout, ReadyTries)
+		default:
+			return fmt.Errorf("target %s is not ready after %d tries: %v", target, ReadyTries, last)
 		}
 	}
+}
+
+// getStatus sends one GET bounded by timeout and returns the answer's status.
+func getStatus(ctx context.Context, hc *http.Client, u string, timeout time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is said by the caller, redacted
+		}
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 // addQuery adds the raw query q to a URL, before the URL's own query (as a reverse proxy

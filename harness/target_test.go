@@ -3,10 +3,12 @@ package harness
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -277,5 +279,96 @@ func TestTargetURLQueryGoesWithEverySCIMRequest(t *testing.T) {
 		if !seen {
 			t.Errorf("no request %s; requests: %v", u, uris)
 		}
+	}
+}
+
+// silentListener accepts connections and never answers on them; it counts them.
+func silentListener(t *testing.T) (string, *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int64
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			mu.Lock()
+			conns = append(conns, c) // held open, never read or written
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "http://" + ln.Addr().String(), &accepted
+}
+
+// A server already running that accepts connections but never answers is given ReadyTries
+// tries, each bounded by the request timeout, not the startup timeout: here 10 minutes, which
+// the run must end far inside of.
+func TestURLTargetReadinessIsBoundedByTheRequestTimeout(t *testing.T) {
+	u, accepted := silentListener(t)
+	start := time.Now()
+	_, err := Run(context.Background(), TargetSpec{URL: u + "/scim/v2", StartupTimeout: 10 * time.Minute}, WithRequestTimeout(300*time.Millisecond))
+	took := time.Since(start)
+	if err == nil {
+		t.Fatal("a server that never answers was taken as ready")
+	}
+	want := fmt.Sprintf("run target: target %s/scim/v2 did not answer GET /scim/v2/ServiceProviderConfig within 300ms (%d tries)", u, ReadyTries)
+	if err.Error() != want {
+		t.Errorf("error\n  %v\nwant\n  %s", err, want)
+	}
+	if took > time.Minute {
+		t.Errorf("took %s: the startup timeout, not the request timeout, bounded the wait", took)
+	}
+	if n := accepted.Load(); n != ReadyTries {
+		t.Errorf("%d connections, want one per try (%d)", n, ReadyTries)
+	}
+}
+
+// Each way a URL target fails its readiness check has its own reason.
+func TestURLTargetReadinessReasons(t *testing.T) {
+	notFound := httptest.NewServer(http.NotFoundHandler())
+	defer notFound.Close()
+	refused := func() string { // a port nobody listens on any more
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return "http://" + ln.Addr().String()
+	}()
+	silent, _ := silentListener(t)
+	for _, c := range []struct {
+		name    string
+		spec    TargetSpec
+		timeout time.Duration
+		want    string
+	}{
+		{"a wrong base path", TargetSpec{URL: notFound.URL + "/api", StartupTimeout: time.Minute}, time.Second,
+			fmt.Sprintf("target %s/api is not ready after %d tries: GET /api/ServiceProviderConfig answered 404 (2xx or 401 means ready): is %s/api the SCIM base URL?", notFound.URL, ReadyTries, notFound.URL)},
+		{"nobody listens", TargetSpec{URL: refused, StartupTimeout: time.Minute}, time.Second,
+			fmt.Sprintf("target %s is not ready after %d tries: GET /scim/v2/ServiceProviderConfig: dial tcp", refused, ReadyTries)},
+		{"the startup timeout comes first", TargetSpec{URL: silent, StartupTimeout: 500 * time.Millisecond}, time.Minute,
+			fmt.Sprintf("target %s not ready after 500ms: GET /scim/v2/ServiceProviderConfig got no answer", silent)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Run(context.Background(), c.spec, WithRequestTimeout(c.timeout))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error\n  %v\nwant\n  %s", err, c.want)
+			}
+		})
 	}
 }

@@ -131,6 +131,10 @@ func TestGateTargetFaults(t *testing.T) {
 			[]string{"could not run: forceSync: ", "no answer within the request timeout of 2s"}, 40 * time.Second},
 		{"never answers at startup", misbehave.Hang, "", 0, []string{"--target-startup-timeout", "2s"}, 2,
 			[]string{"could not run: ", "not ready after 2s"}, 40 * time.Second},
+		// A server already running has nothing to wait for: its readiness is bounded by the
+		// request timeout (a few tries), not by the startup timeout, here ten minutes.
+		{"never answers at startup, request timeout first", misbehave.Hang, "", 0, []string{"--request-timeout", "2s", "--target-startup-timeout", "10m"}, 2,
+			[]string{"could not run: ", "did not answer GET /scim/v2/ServiceProviderConfig within 2s (3 tries)"}, time.Minute},
 		{"closes the connection half way", misbehave.HalfClose, misbehave.DefaultTrigger, 0, nil, 2,
 			[]string{"could not run: forceSync: ", "closed the connection before answering in full: unexpected EOF"}, time.Minute},
 	} {

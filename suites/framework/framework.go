@@ -173,7 +173,11 @@ func (f *Framework) start(ctx context.Context, perSpec bool) {
 	spec.Labels = harness.RunLabels(s.ID())
 	By("starting the target " + spec.WithDefaults().Name)
 	logger := stdlog.New(GinkgoWriter, "", stdlog.LstdFlags) // testcontainers' lines, into the spec's output
-	t, err := harness.Run(ctx, spec, testcontainers.WithLogger(logger))
+	opts := []testcontainers.ContainerCustomizer{testcontainers.WithLogger(logger)}
+	if s.RequestTimeout > 0 {
+		opts = append(opts, harness.WithRequestTimeout(s.RequestTimeout)) // bounds a URL target's readiness
+	}
+	t, err := harness.Run(ctx, spec, opts...)
 	f.Target = t
 	DeferCleanup(func() { s.terminateInBackground(t) })
 	if perSpec {
