@@ -5,6 +5,7 @@
 package harness
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,7 +19,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/wait"
 )
 
@@ -324,9 +327,11 @@ const readyPause = time.Second
 // Run starts the target a spec describes and waits until it answers on its ready path. For a
 // URL target it only checks that the server answers (see WithRequestTimeout). A container
 // target without a token gets a random one (RandomToken), which its Env reaches as {{token}}; a
-// URL target without one is sent no Authorization header. Like the testcontainers modules it
-// returns the Target even with an error, so the caller can always Terminate it; caller options
-// are applied last and win.
+// URL target without one is sent no Authorization header. A container that stops or never gets
+// ready makes an error that says how it ended and ends with the last lines of its log, token
+// redacted; testcontainers' own log lines reach whatever logger the caller gives with the token
+// redacted too. Like the testcontainers modules it returns the Target even with an error, so
+// the caller can always Terminate it; caller options are applied last and win.
 func Run(ctx context.Context, spec TargetSpec, opts ...testcontainers.ContainerCustomizer) (*Target, error) {
 	spec = spec.WithDefaults()
 	if err := spec.Validate(); err != nil {
@@ -373,14 +378,129 @@ func Run(ctx context.Context, spec TargetSpec, opts ...testcontainers.ContainerC
 	if len(spec.Cmd) > 0 {
 		defaults = append(defaults, testcontainers.WithCmd(spec.Cmd...))
 	}
-	c, err := testcontainers.Run(ctx, img, append(defaults, opts...)...)
+	// Last, so that it wraps whatever logger the caller chose: testcontainers prints a whole
+	// container log when a wait fails, and the log may hold the token.
+	redactLog := testcontainers.CustomizeRequestOption(func(req *testcontainers.GenericContainerRequest) error {
+		next := req.Logger
+		if next == nil {
+			next = tclog.Default()
+		}
+		req.Logger = redactingLogger{next: next, token: spec.Token}
+		return nil
+	})
+	all := append(append(defaults, opts...), redactLog)
+	c, err := testcontainers.Run(ctx, img, all...)
 	if c != nil {
 		t.Container = c
 	}
 	if err != nil {
-		return t, fmt.Errorf("run target %s: %w", spec.Name, err)
+		what := ""
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			what = fmt.Sprintf("not ready after %s (its startup timeout): ", spec.StartupTimeout)
+		}
+		return t, fmt.Errorf("run target %s: %s%w%s", spec.Name, what, err, t.startFailure(ctx, err))
 	}
 	return t, nil
+}
+
+// redactingLogger hands testcontainers' lines on with the token redacted.
+type redactingLogger struct {
+	next  tclog.Logger
+	token string
+}
+
+func (l redactingLogger) Printf(format string, v ...any) {
+	l.next.Printf("%s", Redact(fmt.Sprintf(format, v...), l.token))
+}
+
+// StartLogLines is how many of its last log lines a container that failed to start shows in
+// Run's error.
+const StartLogLines = 20
+
+// startFailure is what Run's error adds about a container that did not get ready: how it
+// ended, if it did and err does not say so already, and the last StartLogLines lines of its
+// log, token redacted; "" when there is no container or it never ran.
+func (t *Target) startFailure(ctx context.Context, err error) string {
+	if t.Container == nil {
+		return ""
+	}
+	// The run's context may be spent (its deadline is what ended the start): these reads get
+	// a few seconds of their own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	st, stErr := t.Container.State(ctx)
+	if stErr == nil && st != nil && st.Status == container.StateCreated {
+		return "" // it never ran: no exit, no log
+	}
+	var b strings.Builder
+	if stErr == nil && st != nil && !st.Running {
+		// testcontainers' own words for a plain exit are enough; a kill or an OOM is said here
+		why := exitReason(st)
+		plain := why == fmt.Sprintf("the target container is %s, exit code %d", st.Status, st.ExitCode)
+		if !plain || !strings.Contains(err.Error(), fmt.Sprintf("exited with code %d", st.ExitCode)) {
+			b.WriteString("; " + why)
+		}
+	}
+	lines, total, logErr := t.logTail(ctx, StartLogLines)
+	switch {
+	case logErr != nil:
+		fmt.Fprintf(&b, "; its log cannot be read: %v", logErr)
+	case total == 0:
+		b.WriteString("; its log is empty")
+	case total > len(lines):
+		fmt.Fprintf(&b, "\nthe last %d of its %d log lines:", len(lines), total)
+	default:
+		fmt.Fprintf(&b, "\nits log (%d lines):", total)
+	}
+	for _, l := range lines {
+		b.WriteString("\n    " + l)
+	}
+	return b.String()
+}
+
+// logTail is the last n lines of the container's log, each redacted and cut to 500 bytes, and
+// how many lines the log has.
+func (t *Target) logTail(ctx context.Context, n int) ([]string, int, error) {
+	rc, err := t.Container.Logs(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rc.Close()
+	return lastLines(rc, n, t.Spec.Token)
+}
+
+// maxLogLine bounds one line lastLines reads; a longer line counts as several.
+const maxLogLine = 1 << 20
+
+// lastLines reads r to its end and keeps its last n lines (each redacted of the secrets and cut
+// to 500 bytes), counting them all.
+func lastLines(r io.Reader, n int, secrets ...string) ([]string, int, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLogLine)
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		if adv, tok, err := bufio.ScanLines(data, atEOF); adv > 0 || tok != nil || err != nil {
+			return adv, tok, err
+		}
+		if len(data) >= maxLogLine {
+			return len(data), data, nil // a line longer than the buffer: its first part
+		}
+		return 0, nil, nil
+	})
+	ring := make([]string, 0, n)
+	total := 0
+	for sc.Scan() {
+		total++
+		line := strings.TrimRight(Redact(sc.Text(), secrets...), "\r")
+		if len(line) > 500 {
+			line = strings.ToValidUTF8(line[:500], "") + "…"
+		}
+		if len(ring) == n {
+			copy(ring, ring[1:])
+			ring = ring[:n-1]
+		}
+		ring = append(ring, line)
+	}
+	return ring, total, sc.Err()
 }
 
 // DefaultImageTag is the fixed repo:tag a Dockerfile directory is built as when the spec names

@@ -372,3 +372,29 @@ func TestURLTargetReadinessReasons(t *testing.T) {
 		})
 	}
 }
+
+// A container's last log lines, for the reason of a failed start: the last n, each redacted and
+// cut short, and how many there were.
+func TestLastLines(t *testing.T) {
+	const token = "srt_lastlines_0123456789"
+	var log strings.Builder
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&log, "boot step %02d\n", i)
+	}
+	fmt.Fprintf(&log, "config: token %s rejected\r\n", token)
+	log.WriteString(strings.Repeat("x", 2000) + token + "\n")
+	log.WriteString("last line without a newline")
+	lines, total, err := lastLines(strings.NewReader(log.String()), 5, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 33 || len(lines) != 5 {
+		t.Fatalf("%d lines of %d, want 5 of 33: %q", len(lines), total, lines)
+	}
+	want := []string{"boot step 29", "boot step 30", "config: token " + Redacted + " rejected", strings.Repeat("x", 500) + "…", "last line without a newline"}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d = %.60q, want %.60q", i, lines[i], want[i])
+		}
+	}
+}
