@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	register("conformance", "check that a SCIM target does what Okta requires before any sync can be trusted (exit 0/1/2)", runConformance)
+	register("conformance", "check that a SCIM target does what Okta and Entra require before any sync can be trusted (exit 0/1/2)", runConformance)
 }
 
 // runConformance runs the Ginkgo conformance suite in this process: the same suite `make test`
@@ -92,6 +92,7 @@ func printConformance(w io.Writer, r types.Report, code int) {
 	slices.SortStableFunc(specs, func(a, b types.SpecReport) int { return rank[a.LeafNodeText] - rank[b.LeafNodeText] })
 	var missing []string
 	anyFailed := false
+	ran := map[string]bool{} // the identity providers whose checks ran
 	for _, s := range specs {
 		anyFailed = anyFailed || s.Failed()
 		if s.LeafNodeType != types.NodeTypeIt {
@@ -108,6 +109,9 @@ func printConformance(w io.Writer, r types.Report, code int) {
 		for _, l := range s.Labels() {
 			if strings.HasPrefix(l, conformance.LabelPrefix) {
 				label = l
+			}
+			if idp, ok := strings.CutPrefix(l, "idp:"); ok {
+				ran[idp] = true
 			}
 		}
 		status := "PASS"
@@ -127,11 +131,24 @@ func printConformance(w io.Writer, r types.Report, code int) {
 		fmt.Fprintln(w, "COULD NOT RUN the suite")
 		indentLines(w, strings.Join(r.SpecialSuiteFailureReasons, "\n"))
 	}
+	var idps []string
+	for _, idp := range []struct{ label, name string }{{"okta", "Okta"}, {"entra", "Entra"}} {
+		if ran[idp.label] {
+			idps = append(idps, idp.name)
+		}
+	}
+	requires := "Okta requires"
+	switch len(idps) {
+	case 1:
+		requires = idps[0] + " requires"
+	case 2:
+		requires = idps[0] + " and " + idps[1] + " require"
+	}
 	switch code {
 	case exitOK:
-		fmt.Fprintln(w, "verdict: PASS — the target does what Okta requires (exit 0)")
+		fmt.Fprintf(w, "verdict: PASS — the target does what %s (exit 0)\n", requires)
 	case exitRegression:
-		fmt.Fprintf(w, "verdict: FAIL — the target lacks what Okta requires: %s (exit 1)\n", strings.Join(missing, ", "))
+		fmt.Fprintf(w, "verdict: FAIL — the target lacks what %s: %s (exit 1)\n", requires, strings.Join(missing, ", "))
 	default:
 		fmt.Fprintln(w, "verdict: COULD NOT RUN — see the reasons above (exit 2)")
 	}
