@@ -223,11 +223,11 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 var keyRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 func (p *parser) scenario(n *yaml.Node) *Scenario {
-	sc := &Scenario{File: p.file, Repeat: 1}
+	sc := &Scenario{File: p.file, Repeat: 1, IdP: IdPOkta}
 	p.vars = map[string]bool{}
 	var provision, forceSync, verify *yaml.Node
 	seenVersion := false
-	p.fields(n, "the scenario", []string{"version", "name", "title", "description", "source", "labels", "repeat", "rebind", "org", "provision", "forceSync", "verify"}, func(k string, v *yaml.Node) {
+	p.fields(n, "the scenario", []string{"version", "name", "title", "description", "source", "idp", "labels", "repeat", "rebind", "org", "provision", "forceSync", "verify"}, func(k string, v *yaml.Node) {
 		switch k {
 		case "version":
 			seenVersion = true
@@ -246,6 +246,12 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 			sc.Description = p.str(v, "description")
 		case "source":
 			sc.Source = p.str(v, "source")
+		case "idp":
+			sc.IdP = p.str(v, "idp")
+			if !contains(IdPs, sc.IdP) {
+				p.errf(v, "idp must be %s, not %q", strings.Join(IdPs, " or "), sc.IdP)
+				sc.IdP = IdPOkta
+			}
 		case "labels":
 			sc.Labels = p.strings(v, "labels")
 			p.checkLabels(v, sc.Labels)

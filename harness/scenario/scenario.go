@@ -25,7 +25,10 @@ type Scenario struct {
 	Title       string
 	Description string
 	Source      string
-	Labels      []string
+	// IdP is the identity provider whose traffic the scenario holds: IdPOkta (the default when
+	// the file does not say) or IdPEntra.
+	IdP    string
+	Labels []string
 	// Repeat replays the forceSync phase this many times (idempotency); default 1.
 	Repeat int
 	// Rebind is "auto" for recordings whose paths and bodies hold the ids of the server they were
@@ -37,6 +40,15 @@ type Scenario struct {
 	ForceSync []Step
 	Verify    []Step
 }
+
+// Identity providers a scenario's traffic can come from (its `idp:` key).
+const (
+	IdPOkta  = "okta"
+	IdPEntra = "entra"
+)
+
+// IdPs are the values of a scenario's `idp:` key, the default first.
+var IdPs = []string{IdPOkta, IdPEntra}
 
 // Rebind modes.
 const (
