@@ -251,6 +251,18 @@ func TestImportEntraCapture(t *testing.T) {
 	}
 }
 
+func TestImportEntraPseudonymises(t *testing.T) {
+	text := string(importEntra(t, true))
+	for _, real := range []string{"alice", "Alice", "Archer", "bob@", "Bob", "Brown"} {
+		if strings.Contains(text, real) {
+			t.Errorf("pseudonymised Entra file still holds %q:\n%s", real, text)
+		}
+	}
+	if _, err := scenario.Parse("p.yaml", []byte(text)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Okta's capture says okta, told by its shapes and its User-Agent.
 func TestImportOktaCaptureSaysOkta(t *testing.T) {
 	out, _ := importSample(t, har.Options{})
