@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -105,6 +106,88 @@ func (c Case) Failed() bool { return c.Status == Failed || c.Status == Errored }
 // Scenario is the last part of the case name: the scenario or check.
 func (c Case) Scenario() string {
 	return c.Name[strings.LastIndex(c.Name, "/")+1:]
+}
+
+// IdP is the identity provider whose traffic (or requirement) the case is: its idp: label, else
+// the middle part of a name forcesync/<idp>/<scenario>; "" for neither (a failed suite node).
+func (c Case) IdP() string {
+	for _, l := range c.Labels {
+		if idp, ok := strings.CutPrefix(l, "idp:"); ok && idp != "" {
+			return idp
+		}
+	}
+	if parts := strings.Split(c.Name, "/"); len(parts) == 3 && parts[0] == "forcesync" && !strings.HasPrefix(parts[1], "[") {
+		return parts[1]
+	}
+	return ""
+}
+
+// idpTitles are the identity providers' names as the reports head their cases.
+var idpTitles = map[string]string{"okta": "Okta", "entra": "Microsoft Entra ID"}
+
+// IdPTitle is an identity provider's name for a heading: "Okta" for okta, "Microsoft Entra ID"
+// for entra, any other as it is.
+func IdPTitle(idp string) string {
+	if t, ok := idpTitles[idp]; ok {
+		return t
+	}
+	return idp
+}
+
+// Group is the cases of one identity provider, in run order.
+type Group struct {
+	IdP   string // "" for cases of no identity provider (a failed suite node)
+	Title string // IdPTitle of IdP; "" when IdP is
+	Cases []Case
+}
+
+// ByIdP groups cases by identity provider, each group's cases in run order: the cases of no
+// identity provider first, then Okta's, Entra's, and any other in the order its first case
+// comes in, so a parallel run whose cases interleave reads the same every time.
+func ByIdP(cases []Case) []Group {
+	var out []Group
+	for _, g := range groupByIdP(cases, Case.IdP) {
+		grp := Group{IdP: g.idp, Cases: g.items}
+		if g.idp != "" {
+			grp.Title = IdPTitle(g.idp)
+		}
+		out = append(out, grp)
+	}
+	return out
+}
+
+type idpGroup[T any] struct {
+	idp   string
+	items []T
+}
+
+// groupByIdP is ByIdP for anything that has an identity provider.
+func groupByIdP[T any](items []T, idpOf func(T) string) []idpGroup[T] {
+	var out []idpGroup[T]
+	index := map[string]int{}
+	for _, it := range items {
+		idp := idpOf(it)
+		i, ok := index[idp]
+		if !ok {
+			i = len(out)
+			index[idp] = i
+			out = append(out, idpGroup[T]{idp: idp})
+		}
+		out[i].items = append(out[i].items, it)
+	}
+	rank := func(idp string) int {
+		switch idp {
+		case "":
+			return 0
+		case "okta":
+			return 1
+		case "entra":
+			return 2
+		}
+		return 3
+	}
+	slices.SortStableFunc(out, func(a, b idpGroup[T]) int { return rank(a.idp) - rank(b.idp) })
+	return out
 }
 
 // Run is one gate run: its cases in order.
