@@ -66,10 +66,10 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	runID := harness.NewRunID()
-	root := ""
+	root, query := "", ""
 	if spec.URL != "" {
 		u, _ := url.Parse(spec.URL) // Validate checked it
-		root = u.Scheme + "://" + u.Host
+		root, query = u.Scheme+"://"+u.Host, u.RawQuery
 	} else {
 		quietDocker()
 		spec.Labels = harness.RunLabels(runID)
@@ -94,7 +94,7 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 		domains = askDomains(stdout)
 	}
 	f, err := discover.Run(ctx, discover.Options{
-		Root: root, BasePath: given, Token: spec.Token, RequestTimeout: *timeout,
+		Root: root, BasePath: given, Query: query, Token: spec.Token, RequestTimeout: *timeout,
 		Link: spec.LinkProbe, Audit: spec.AuditProbe, VerifiedDomains: domains, RunID: runID, Progress: stdout,
 	})
 	cleaned := sayCleanup(stdout, stderr, spec, f)
@@ -265,6 +265,9 @@ func writeProfile(spec harness.TargetSpec, given string, domains []string, f *di
 		base := strings.TrimSuffix(u.Scheme+"://"+u.Host+strings.TrimSuffix(f.BasePath, "/"), "/")
 		if f.BasePath == "/" {
 			base += "/"
+		}
+		if u.RawQuery != "" {
+			base += "?" + u.RawQuery
 		}
 		line("url: %s", q(base))
 	} else {

@@ -123,6 +123,32 @@ func TestInitFindsTheBasePathAndNoToken(t *testing.T) {
 	}
 	mustContain(t, "init's output", r.stdout, "SCIM API at "+root+"/scim (found after /scim/v2:", "token: no token given")
 	mustContain(t, "the profile", readFile(t, out), `url: "`+root+`/scim"`, "TODO(scimreplay init): list your server's verified domains")
+
+	// A base URL's query (Entra's tenant URLs carry one) goes with every request and into the profile.
+	var queries []string
+	d, err := directory.New(directory.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		queries = append(queries, r.URL.RawQuery)
+		d.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	r = runCLI(t, nil, "init", "--target-url", srv.URL+"/scim/v2?aadOptscim062020", "--out", out, "--force")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	mustContain(t, "the profile", readFile(t, out), `url: "`+srv.URL+`/scim/v2?aadOptscim062020"`)
+	if len(queries) == 0 {
+		t.Fatal("no request reached the server")
+	}
+	for _, q := range queries {
+		if !strings.Contains(q, "aadOptscim062020") {
+			t.Fatalf("a request went without the base URL's query: %q", q)
+		}
+	}
 }
 
 // Bad input: each a one-line reason and exit 2, nothing written.

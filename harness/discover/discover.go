@@ -32,7 +32,10 @@ type Options struct {
 	// BasePath is the base path the user gave ("" when none was): tried first, and the others
 	// (CommonBasePaths) only when it does not answer as SCIM.
 	BasePath string
-	Token    string
+	// Query is a raw query the server wants on every SCIM request (a base URL's query, such as
+	// Entra's ?aadOptscim062020), "" for none.
+	Query string
+	Token string
 	// RequestTimeout bounds each request (DefaultRequestTimeout when 0).
 	RequestTimeout time.Duration
 	// Link is a link probe the user named: checked, not searched for.
@@ -130,6 +133,7 @@ func (d *discovery) say(format string, args ...any) {
 func (d *discovery) client(base, token string) *harness.Client {
 	c := harness.NewClient(strings.TrimSuffix(d.o.Root, "/")+joinBase(base), token)
 	c.RootURL = strings.TrimSuffix(d.o.Root, "/")
+	c.Query = d.o.Query
 	c.Timeout = d.o.RequestTimeout
 	c.RetryBudget = 30 * time.Second
 	return c
