@@ -64,10 +64,13 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	var background []string
+	var background, exploreOnly []string
 	for _, f := range directory.Faults() {
 		if f.Background {
 			background = append(background, f.Name)
+		}
+		if f.ExploreOnly {
+			exploreOnly = append(exploreOnly, f.Name)
 		}
 	}
 	exe, err := os.Executable()
@@ -75,7 +78,7 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scimreplay matrix: %v\n", err)
 		return exitCannotRun
 	}
-	o := matrix.Options{Exe: exe, Out: *out, Faults: faults, Variations: variations, Background: background, Jobs: *jobs, Progress: stdout}
+	o := matrix.Options{Exe: exe, Out: *out, Faults: faults, Variations: variations, Background: background, ExploreOnly: exploreOnly, Jobs: *jobs, Progress: stdout}
 	if *loopback {
 		o.GateArgs = append(o.GateArgs, "--reference-loopback")
 	}

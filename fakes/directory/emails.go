@@ -155,3 +155,31 @@ func mergeEmails(stored, pushed []any) []any {
 	}
 	return out
 }
+
+// reorderedWithCaseChange is the trigger of the emails-case-and-order fault: the pushed emails
+// are the stored ones (compared case-insensitively, as a multiset) in another order, and at
+// least one value comes back in another case. Each variation alone is a no-op by RFC 7643 (the
+// order of a multi-valued attribute carries no meaning, §2.4; emails are caseExact=false); the
+// broken server mistakes only the two together for an email change.
+func reorderedWithCaseChange(stored, pushed []any) bool {
+	if len(stored) < 2 || len(stored) != len(pushed) {
+		return false
+	}
+	reordered, recased := false, false
+	remaining := slices.Clone(stored)
+	for i, p := range pushed {
+		v := emailValue(p)
+		if !strings.EqualFold(v, emailValue(stored[i])) {
+			reordered = true
+		}
+		j := slices.IndexFunc(remaining, func(s any) bool { return strings.EqualFold(emailValue(s), v) })
+		if j < 0 {
+			return false // another value: a real change, not this fault's combination
+		}
+		if emailValue(remaining[j]) != v {
+			recased = true
+		}
+		remaining = slices.Delete(remaining, j, j+1)
+	}
+	return reordered && recased
+}

@@ -14,6 +14,10 @@ type Fault struct {
 	// Background says the fault acts after the write is answered: only a re-read of the
 	// state in a settle window sees it.
 	Background bool
+	// ExploreOnly says no catalogue scenario triggers the fault by design: it needs a
+	// combination of no-op variations that only `scimreplay explore` generates, so the
+	// detection matrix expects the catalogue to miss it.
+	ExploreOnly bool
 }
 
 // Fault mode names, exactly as in the re-sync bug catalogue.
@@ -40,6 +44,9 @@ const (
 	faultEmailsMergedOnPut = "emails-merged-on-put"
 	faultAccess1003Queued  = "access-1003-queued"
 	faultAccess1003Delayed = "access-1003-delayed"
+
+	// Faults that only a combination of no-op variations in one push triggers (explore-only).
+	faultEmailsCaseAndOrder = "emails-case-and-order"
 )
 
 var catalogue = []Fault{
@@ -63,6 +70,7 @@ var catalogue = []Fault{
 	{Name: faultEmailsMergedOnPut, Description: "PUT /Users merges the pushed emails into the stored ones, so a case-only variant is stored as a second, non-primary email"},
 	{Name: faultAccess1003Queued, Description: "the access-1003 audit line is written at once, the unlink itself is queued for longer than any settle window (DIRECTORY_QUEUE_DELAY, default 10m)"},
 	{Name: faultAccess1003Delayed, Description: "the access-1003 unlink, group removal and audit line happen in the background about a second after the write (DIRECTORY_DELAY)", Background: true},
+	{Name: faultEmailsCaseAndOrder, Description: "a PUT/PATCH for an unmanaged user whose emails come back both reordered and with a value in another case counts as an email change (unlinked, removed from groups, audit line); either variation alone is fine", ExploreOnly: true},
 }
 
 // Faults returns the whole fault catalogue, in the order of the re-sync bug

@@ -283,6 +283,54 @@ var faultCases = []faultCase{
 		bob := unmanagedInGroup(h)
 		return firstOf(putUser(h, bob, bobBody("bob@partner.example")), h.probeUser(bob))
 	}},
+	{faultEmailsCaseAndOrder, func(h *harness) string {
+		bob := twoEmailsInGroup(h)
+		return firstOf(putUser(h, bob, twoEmails(bobBody("bob@partner.example"), true, "Bob@Partner.example")), h.probeUser(bob))
+	}},
+}
+
+// twoEmailsInGroup creates bob (unmanaged) with a second email, in a group.
+func twoEmailsInGroup(h *harness) string {
+	h.t.Helper()
+	bob := h.must(http.StatusCreated, "POST", "/scim/v2/Users", twoEmails(bobBody("bob@partner.example"), false, "bob@partner.example")).body["id"].(string)
+	h.createGroup("eng", bob)
+	return bob
+}
+
+// twoEmails gives body bob's two emails, the primary (as primary) first or, reordered, second.
+func twoEmails(body map[string]any, reordered bool, primary string) map[string]any {
+	list := []any{
+		map[string]any{"value": primary, "primary": true, "type": "work"},
+		map[string]any{"value": "bob.brown@home.example", "type": "other"},
+	}
+	if reordered {
+		list[0], list[1] = list[1], list[0]
+	}
+	body["emails"] = list
+	return body
+}
+
+// The emails-case-and-order fault needs both no-op variations in one push: a reorder alone,
+// then a case change alone, leave bob linked and in his group; the two together unlink him.
+func TestEmailsCaseAndOrderNeedsBoth(t *testing.T) {
+	h := newHarness(t, faultEmailsCaseAndOrder)
+	bob := twoEmailsInGroup(h)
+	for _, step := range []struct {
+		name      string
+		reordered bool
+		primary   string
+	}{
+		{"reordered alone", true, "bob@partner.example"},
+		{"case alone (in the order now stored)", true, "BOB@partner.example"},
+		{"the stored order back, case kept", false, "BOB@partner.example"},
+	} {
+		if broken := firstOf(putUser(h, bob, twoEmails(bobBody("bob@partner.example"), step.reordered, step.primary)), h.probeUser(bob)); broken != "" {
+			t.Fatalf("%s: %s", step.name, broken)
+		}
+	}
+	if broken := firstOf(putUser(h, bob, twoEmails(bobBody("bob@partner.example"), true, "bob@Partner.example")), h.probeUser(bob)); broken == "" {
+		t.Fatal("reordered and recased in one PUT: bob kept his link, want the fault's unlink")
+	}
 }
 
 // TestFaultModes shows, for every fault, the broken behaviour with the fault
@@ -339,6 +387,14 @@ func TestFaultIsolation(t *testing.T) {
 		{faultPutReissuesID, faultEmailsMergedOnPut}:      "its demonstration is a PUT",
 		{faultPutReissuesID, faultAccess1003Queued}:       "its demonstration is a PUT",
 		{faultPutReissuesID, faultAccess1003Delayed}:      "its demonstration is a PUT",
+
+		{faultAccess1003, faultEmailsCaseAndOrder}:         "the re-push carries emails",
+		{faultEmailCaseSensitive, faultEmailsCaseAndOrder}: "the PUT changes an email's case",
+		{faultPrimaryFlagLost, faultEmailsCaseAndOrder}:    "the PUT moves the primary email second",
+		{faultPutGroupsClears, faultEmailsCaseAndOrder}:    "the PUT carries Okta's groups: []",
+		{faultPutReissuesID, faultEmailsCaseAndOrder}:      "its demonstration is a PUT",
+		{faultAccess1003Queued, faultEmailsCaseAndOrder}:   "the re-push carries emails",
+		{faultAccess1003Delayed, faultEmailsCaseAndOrder}:  "the re-push carries emails",
 	}
 	if len(faultCases) != len(catalogue) {
 		t.Fatalf("%d fault demonstrations for %d faults", len(faultCases), len(catalogue))
@@ -370,6 +426,7 @@ func TestFaultCatalogue(t *testing.T) {
 		"readd-duplicates", "group-put-drops-members", "reactivate-conflict",
 		"relink-on-repush", "externalid-dropped", "active-flipped-on-repush",
 		"emails-merged-on-put", "access-1003-queued", "access-1003-delayed",
+		"emails-case-and-order",
 	}
 	var got []string
 	for _, f := range Faults() {

@@ -344,6 +344,9 @@ func (d *Directory) updateUser(u *user, next map[string]any, kind updateKind, em
 	if repush && d.faults.on(faultAccess1003) {
 		emailChanged = true // ACCESS-1003: any email update counts
 	}
+	if repush && d.faults.on(faultEmailsCaseAndOrder) && reorderedWithCaseChange(emailList(u.attrs), emailList(next)) {
+		emailChanged = true // two no-op variations together, taken for an email change
+	}
 
 	before, beforeAccount, wasActive := u.attrs, u.accountID, u.active()
 	delete(d.st.userByName, oldKey)

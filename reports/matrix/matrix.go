@@ -32,6 +32,9 @@ const (
 	Pass        = "PASS"          // the clean directory passed every scenario
 	FalseAlarm  = "FAIL"          // the clean directory failed a scenario
 	CouldNotRun = "COULD NOT RUN" // the gate could not be run
+	// ExploreOnly: an explore-only fault went through every scenario, as it must (no catalogue
+	// scenario sends the combination of no-op variations it needs; scimreplay explore does).
+	ExploreOnly = "EXPLORE ONLY"
 )
 
 // CleanRow names the row of the directory with no fault.
@@ -48,7 +51,10 @@ const (
 type Row struct {
 	Fault     string // "" for the clean directory and variation rows
 	Variation string // "" for the clean directory and fault rows
-	Dir       string // its junit.xml, summary.md, report.html and gate.log
+	// ExploreOnly marks a fault that no catalogue scenario triggers by design: the catalogue
+	// missing it is its expected verdict, ExploreOnly, not Missed.
+	ExploreOnly bool
+	Dir         string // its junit.xml, summary.md, report.html and gate.log
 	// Args are the row's own gate flags (its fault or variation, its settle window).
 	Args     []string
 	Code     int // the gate's exit code
@@ -70,7 +76,8 @@ func (r *Row) Name() string {
 }
 
 // Verdict judges the row: a fault row must be caught, the clean row and a variation row must
-// pass every scenario.
+// pass every scenario. An explore-only fault's row that passes every scenario is ExploreOnly,
+// which is no failure: by design only scimreplay explore sends what triggers it.
 func (r *Row) Verdict() string {
 	switch {
 	case r.Err != "":
@@ -81,6 +88,8 @@ func (r *Row) Verdict() string {
 		return Pass
 	case r.Fault != "" && len(r.CaughtBy) > 0:
 		return Caught
+	case r.Fault != "" && len(r.Broken) == 0 && r.Code == exitOK && r.ExploreOnly:
+		return ExploreOnly
 	case r.Fault != "" && len(r.Broken) == 0 && r.Code == exitOK:
 		return Missed
 	}
@@ -94,6 +103,8 @@ func (r *Row) Summary() string {
 	switch {
 	case v == Caught:
 		s += " by " + strings.Join(r.CaughtBy, ", ")
+	case v == ExploreOnly:
+		s += ": " + exploreOnlyNote(r.Fault)
 	case v == FalseAlarm && r.Variation != "":
 		s += ": a correct server's variation failed " + strings.Join(r.CaughtBy, ", ")
 	case v == FalseAlarm:
@@ -118,9 +129,11 @@ type Options struct {
 	// one is caught with one, and the rows that must stay green (the clean directory and every
 	// variation) keep the gate's default window.
 	Background []string
-	GateArgs   []string // more flags for every gate (--scenarios, --label-filter, --reference-loopback)
-	Jobs       int      // gates at a time (at least 1)
-	Progress   io.Writer
+	// ExploreOnly names the faults no catalogue scenario triggers by design (see Row.ExploreOnly).
+	ExploreOnly []string
+	GateArgs    []string // more flags for every gate (--scenarios, --label-filter, --reference-loopback)
+	Jobs        int      // gates at a time (at least 1)
+	Progress    io.Writer
 }
 
 // Rows lists the matrix's rows in order: the clean directory, each fault, each variation.
@@ -131,7 +144,7 @@ func (o Options) Rows() []*Row {
 		if !slices.Contains(o.Background, f) {
 			args = append(args, "--settle=0")
 		}
-		rows = append(rows, &Row{Fault: f, Dir: filepath.Join(o.Out, "runs", f), Args: args})
+		rows = append(rows, &Row{Fault: f, ExploreOnly: slices.Contains(o.ExploreOnly, f), Dir: filepath.Join(o.Out, "runs", f), Args: args})
 	}
 	for _, v := range o.Variations {
 		rows = append(rows, &Row{Variation: v, Dir: filepath.Join(o.Out, "runs", v), Args: []string{"--reference-variations=" + v}})
@@ -212,8 +225,9 @@ func (r *Row) run(ctx context.Context, exe string, gateArgs []string) {
 }
 
 // WriteTable prints the matrix in two halves — the clean directory and the faults (verdict, the
-// scenarios that caught each: the longest column last), then the variations (verdict, the
-// scenarios they failed) — and returns its exit code: 1 when a fault went uncaught, or the
+// scenarios that caught each: the longest column last; an explore-only fault's row says so), then
+// the variations (verdict, the scenarios they failed) — and returns its exit code: 1 when a fault
+// (not an explore-only one) went uncaught, or the
 // clean directory or a variation failed (a false red), else 2 when a row could not be run,
 // else 0.
 func WriteTable(w io.Writer, rows []*Row) int {
@@ -227,7 +241,10 @@ func WriteTable(w io.Writer, rows []*Row) int {
 			}
 			v := r.Verdict()
 			by := strings.Join(r.CaughtBy, ", ")
-			if by == "" {
+			switch {
+			case v == ExploreOnly:
+				by = "— (" + exploreOnlyNote(r.Fault) + ")"
+			case by == "":
 				by = "—"
 			}
 			if len(r.Broken) > 0 {
@@ -313,11 +330,16 @@ func WriteLoadBearing(w io.Writer, lb map[harness.Check][]string) (idle []harnes
 	return idle
 }
 
+// exploreOnlyNote says why an explore-only fault's row has no scenario, and what finds it.
+func exploreOnlyNote(fault string) string {
+	return "explore-only: no catalogue scenario sends the combination it needs; scimreplay explore --reference-faults " + fault + " finds it"
+}
+
 // Verdict is the matrix's closing line for its exit code.
 func Verdict(code int) string {
 	switch code {
 	case exitOK:
-		return "matrix: PASS — every fault mode is caught, and the clean directory and every variation pass (exit 0)"
+		return "matrix: PASS — every fault mode is caught but the explore-only ones, which are left to scimreplay explore, and the clean directory and every variation pass (exit 0)"
 	case exitRegression:
 		return "matrix: FAIL — a fault mode went uncaught, or the clean directory or a variation failed (exit 1)"
 	}
