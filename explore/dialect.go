@@ -1,0 +1,104 @@
+package explore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"pgregory.net/rapid"
+
+	"github.com/scimreplay/scimreplay/fakes/okta"
+	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/harness/scenario"
+)
+
+// Dialect is one identity provider's SCIM client as explore drives it: how it provisions a
+// generated org, the no-op pushes it may send, and the replay engine that sends a scenario of
+// them. The org model (Org) and the run loop are the IdP's neither: a dialect brings only its
+// traffic. Okta's is Okta; Entra's plugs in the same way (Register) once its client, fakes/entra,
+// is in the build.
+type Dialect struct {
+	// Name is how --idp names it, and the idp:<name> label of its cases.
+	Name string
+	// ProvisionSteps are the scenario steps that provision the org (Okta: `okta: provision`).
+	ProvisionSteps func() []*yaml.Node
+	// Generators are its no-op pushes; a run draws among those that apply to its org.
+	Generators []*Generator
+	// Replay sends a scenario end to end and judges it (provision, snapshot, the pushes, settle,
+	// compare), as okta.Replayer.Replay does.
+	Replay func(ctx context.Context, c *harness.Client, sc *scenario.Scenario, runID string, o okta.Options) (*okta.Result, error)
+	// GateArgs are what `scimreplay gate` needs to replay this dialect's scenarios (none for
+	// Okta, the gate's default).
+	GateArgs []string
+}
+
+// Provision is the dialect's provisioning steps.
+func (d *Dialect) Provision() []*yaml.Node { return d.ProvisionSteps() }
+
+// Generator draws one kind of no-op push. Every push it draws must leave a correct server's
+// state as it was by SCIM's rules; NoOp says which rule, and where the IdP sends that shape.
+type Generator struct {
+	Name string
+	// NoOp is why every push it draws is a no-op, with its sources (RFC sections, the IdP's
+	// documentation): it goes into the source: of every scenario file that uses the generator.
+	NoOp string
+	// Labels are the scenario labels a file gets when one of its pushes comes from here.
+	Labels []string
+	// Applies reports whether the org has what the generator needs (nil: always).
+	Applies func(o *Org) bool
+	// Draw draws one push for the org. It draws only through t, so a seed gives the same push
+	// and rapid can shrink it.
+	Draw func(t *rapid.T, o *Org) Push
+}
+
+var registry = map[string]*Dialect{}
+
+// planned are dialects --idp knows of whose client is not in this build yet.
+var planned = map[string]string{
+	"entra": "Microsoft Entra ID's SCIM client (fakes/entra)",
+}
+
+// Register makes a dialect available to Lookup (and so to --idp).
+func Register(d *Dialect) { registry[d.Name] = d }
+
+func init() { Register(Okta) }
+
+// NotAvailableError is an --idp whose client is not in this build yet.
+type NotAvailableError struct{ Name, What string }
+
+func (e *NotAvailableError) Error() string {
+	return fmt.Sprintf("--idp %s is not available yet: %s is not in this build (available: %s)", e.Name, e.What, strings.Join(Names(), ", "))
+}
+
+// Lookup finds a dialect by its --idp name.
+func Lookup(name string) (*Dialect, error) {
+	if d, ok := registry[name]; ok {
+		return d, nil
+	}
+	if what, ok := planned[name]; ok {
+		return nil, &NotAvailableError{Name: name, What: what}
+	}
+	return nil, fmt.Errorf("unknown --idp %q (available: %s)", name, strings.Join(Names(), ", "))
+}
+
+// Names lists the available dialects.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// generator finds one of the dialect's generators by name.
+func (d *Dialect) generator(name string) *Generator {
+	i := slices.IndexFunc(d.Generators, func(g *Generator) bool { return g.Name == name })
+	if i < 0 {
+		return nil
+	}
+	return d.Generators[i]
+}
