@@ -140,10 +140,8 @@ func Run(ctx context.Context, o Options) *Result {
 	}
 	e := &explorer{o: o, ctx: ctx, start: time.Now(), res: &Result{Dialect: o.Dialect, Seed: o.Seed, Pushes: map[string]int{}}}
 	e.deadline = e.start.Add(o.Time)
-	for e.res.Seed == 0 {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		e.res.Seed = binary.LittleEndian.Uint64(b[:]) % 1_000_000_000 // short enough to type
+	if e.res.Seed == 0 {
+		e.res.Seed = RandomSeed()
 	}
 	switch {
 	case o.Runs < 1 || o.Runs > MaxRuns:
@@ -167,6 +165,18 @@ func Run(ctx context.Context, o Options) *Result {
 	}
 	e.res.Elapsed = time.Since(e.start)
 	return e.res
+}
+
+// RandomSeed is a seed for an exploration that was given none: random, never 0 (rapid's "pick
+// one"), short enough to type.
+func RandomSeed() uint64 {
+	for {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		if s := binary.LittleEndian.Uint64(b[:]) % 1_000_000_000; s != 0 {
+			return s
+		}
+	}
 }
 
 type explorer struct {
