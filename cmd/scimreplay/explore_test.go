@@ -159,6 +159,24 @@ func TestExploreFindsWhatTheCatalogueMisses(t *testing.T) {
 	if g := reproduce(t, r.stdout); g.code != 1 {
 		t.Fatalf("the shrunk scenario's gate: exit %d, want 1\n%s\n%s", g.code, g.stdout, g.stderr)
 	}
+	// The README's example is this very exploration: its shrinking line and the file's steps.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(readme)[strings.Index(string(readme), "## scimreplay explore"):]
+	shrunk := regexp.MustCompile(`(?m)^explore: shrunk in .*$`).FindString(section)
+	if shrunk == "" || !strings.Contains(r.stdout, shrunk+"\n") {
+		t.Errorf("the README says %q; explore printed:\n%s", shrunk, r.stdout)
+	}
+	file, err := os.ReadFile(filepath.Join(dir, "explore-okta-seed-1.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yml := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindStringSubmatch(section)
+	if yml == nil || !strings.Contains(string(file), yml[1]) {
+		t.Errorf("the README's YAML is not an excerpt of the file explore wrote:\n%s", file)
+	}
 }
 
 func TestExploreBadInputExits2(t *testing.T) {
