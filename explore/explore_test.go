@@ -76,8 +76,12 @@ func TestGeneratedRunsAreScenariosAndDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := scenario.Parse("x.yaml", text); err != nil {
+		sc, err := scenario.Parse("x.yaml", text)
+		if err != nil {
 			t.Fatalf("seed %d: %v\n%s", seed, err, text)
+		}
+		if sc.IdP != scenario.IdPOkta {
+			t.Fatalf("seed %d: idp %q, want okta", seed, sc.IdP)
 		}
 		again, _ := gen.Example(seed).Scenario(Okta, Meta{Name: "x", Source: "test"})
 		if string(again) != string(text) {

@@ -177,7 +177,7 @@ func (c *Case) Scenario(d *Dialect, m Meta) ([]byte, error) {
 		writeFolded(&b, "description", m.Description)
 	}
 	writeFolded(&b, "source", m.Source)
-	doc = mapping()
+	doc = mapping("idp", d.Name) // whose traffic it is: the gate replays it as that IdP
 	if len(m.Labels) > 0 {
 		add(doc, "labels", flowList(m.Labels...))
 	}
