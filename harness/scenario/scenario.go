@@ -264,3 +264,16 @@ var Labels = map[string]string{
 	"imported":     "imported from a HAR file",
 	"generated":    "made by scimreplay generate",
 }
+
+// Profile is the user as the scenario's identity provider sends it in a create body (Okta lays
+// it over every PUT too): {{user.profile}}.
+func (sc *Scenario) Profile(u User) map[string]any { return u.Profile() }
+
+// ExternalID is the externalId the scenario's identity provider sends for u: the one the org
+// gives, else the IdP's default (Okta's user id).
+func (sc *Scenario) ExternalID(u User) string {
+	if u.ExternalID != "" {
+		return u.ExternalID
+	}
+	return OktaID(u.Key)
+}
