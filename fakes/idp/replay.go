@@ -178,7 +178,7 @@ func (p *Replayer) steps(ctx context.Context, r *Run, steps []scenario.Step) err
 
 func (p *Replayer) step(ctx context.Context, r *Run, st *scenario.Step) error {
 	switch {
-	case st.Okta != "":
+	case st.Okta != "" || st.Entra != "":
 		if p.IdP == nil {
 			return &StepError{Pos: st.Pos, What: "macro", Err: &ScenarioError{Msg: "no identity provider runs macros here"}}
 		}
@@ -574,8 +574,10 @@ func (r *Run) userField(u scenario.User, f string) (any, error) {
 	}
 	prof := r.Scenario.Profile(u)
 	switch f {
-	case "givenName", "familyName":
-		return prof["name"].(map[string]any)[f], nil
+	case "givenName":
+		return u.GivenName, nil
+	case "familyName":
+		return u.FamilyName, nil
 	case "externalId":
 		return r.Scenario.ExternalID(u), nil
 	case "displayName", "locale":
