@@ -72,7 +72,7 @@ func verdict(t *testing.T, sc *scenario.Scenario, faults, variations []string, d
 // passes the directory with no fault and with each variation (behaviours a correct server may
 // show), an Entra scenario that pins no dialect in each of Entra's dialects; every fault mode
 // turns at least one scenario red, by a state change or an unexpected status on the IdP's
-// traffic.
+// traffic; and every Entra fault (resync-bugs.md's Entra rows) is caught by an Entra scenario.
 func TestCatalogueCatchesEveryFault(t *testing.T) {
 	scs, err := scenarios.All()
 	if err != nil {
@@ -100,17 +100,41 @@ func TestCatalogueCatchesEveryFault(t *testing.T) {
 			}
 		}
 	}
+	entraFaults := []string{"entra-op-case-sensitive", "entra-string-bool", "remove-valuelist-empties", "readd-member-conflict"}
 	for _, f := range directory.Faults() {
-		var caught []string
+		var caught, byEntra []string
 		for _, sc := range scs {
 			if v := verdict(t, sc, []string{f.Name}, nil); v != "" {
 				caught = append(caught, sc.Name)
+				if sc.IdP == scenario.IdPEntra {
+					byEntra = append(byEntra, sc.Name)
+				}
 			}
 		}
-		if len(caught) == 0 {
+		switch {
+		case len(caught) == 0:
 			t.Errorf("fault %s is caught by no scenario", f.Name)
 			continue
+		case slices.Contains(entraFaults, f.Name) && len(byEntra) == 0:
+			t.Errorf("Entra's fault %s is caught by no Entra scenario (only by %s)", f.Name, strings.Join(caught, ", "))
 		}
 		t.Logf("%-24s caught by %s", f.Name, strings.Join(caught, ", "))
+	}
+	// The pinned scenarios catch Entra's faults whatever the gate's --entra-dialect says.
+	for _, f := range entraFaults {
+		if _, err := directory.ParseFaults(f); err != nil {
+			t.Errorf("the directory has no fault %s: %v", f, err)
+			continue
+		}
+		caught := false
+		for _, sc := range scs {
+			if sc.IdP == scenario.IdPEntra && verdict(t, sc, []string{f}, nil, scenario.EntraDialectSCIM062020) != "" {
+				caught = true
+				break
+			}
+		}
+		if !caught {
+			t.Errorf("with --entra-dialect %s, no Entra scenario catches %s", scenario.EntraDialectSCIM062020, f)
+		}
 	}
 }

@@ -40,6 +40,12 @@ const (
 	faultEmailsMergedOnPut = "emails-merged-on-put"
 	faultAccess1003Queued  = "access-1003-queued"
 	faultAccess1003Delayed = "access-1003-delayed"
+
+	// Entra ID faults: servers written for Okta's shapes meet Entra's.
+	faultEntraOpCaseSensitive = "entra-op-case-sensitive"
+	faultEntraStringBool      = "entra-string-bool"
+	faultRemoveValueListEmpty = "remove-valuelist-empties"
+	faultReaddMemberConflict  = "readd-member-conflict"
 )
 
 var catalogue = []Fault{
@@ -63,6 +69,10 @@ var catalogue = []Fault{
 	{Name: faultEmailsMergedOnPut, Description: "PUT /Users merges the pushed emails into the stored ones, so a case-only variant is stored as a second, non-primary email"},
 	{Name: faultAccess1003Queued, Description: "the access-1003 audit line is written at once, the unlink itself is queued for longer than any settle window (DIRECTORY_QUEUE_DELAY, default 10m)"},
 	{Name: faultAccess1003Delayed, Description: "the access-1003 unlink, group removal and audit line happen in the background about a second after the write (DIRECTORY_DELAY)", Background: true},
+	{Name: faultEntraOpCaseSensitive, Description: "PATCH op compared case-sensitively: Entra's \"Replace\", \"Add\" and \"Remove\" are refused with 400"},
+	{Name: faultEntraStringBool, Description: "a string active in a PATCH is compared to \"true\" case-sensitively, so Entra's re-sent \"True\" deactivates the user"},
+	{Name: faultRemoveValueListEmpty, Description: "PATCH remove of members with a value list and no filter (Entra's default) removes every member"},
+	{Name: faultReaddMemberConflict, Description: "PATCH add of a member already in the group answers 409 instead of success"},
 }
 
 // Faults returns the whole fault catalogue, in the order of the re-sync bug

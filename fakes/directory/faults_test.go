@@ -283,6 +283,34 @@ var faultCases = []faultCase{
 		bob := unmanagedInGroup(h)
 		return firstOf(putUser(h, bob, bobBody("bob@partner.example")), h.probeUser(bob))
 	}},
+	{faultEntraOpCaseSensitive, func(h *harness) string {
+		// Entra's default dialect: the op capitalised (a JSON boolean, so only the op's case
+		// is at stake).
+		bob := h.createUser("bob@acme.example")
+		if r := h.do("PATCH", "/scim/v2/Users/"+bob, patchBody(op("Replace", "displayName", "Bob B"))); r.status != http.StatusOK {
+			return fmt.Sprintf("PATCH with op Replace answered %d: %s", r.status, r.raw)
+		}
+		return ""
+	}},
+	{faultEntraStringBool, func(h *harness) string {
+		// Entra's re-sent active, a string (the op in lower case, so only the value is at stake).
+		bob := h.createUser("bob@acme.example")
+		if r := h.do("PATCH", "/scim/v2/Users/"+bob, patchBody(op("replace", "active", "True"))); r.status != http.StatusOK {
+			return fmt.Sprintf("PATCH answered %d: %s", r.status, r.raw)
+		}
+		if got := h.user(bob)["active"]; got != true {
+			return fmt.Sprintf("active %v after active \"True\"", got)
+		}
+		return ""
+	}},
+	{faultRemoveValueListEmpty, func(h *harness) string {
+		g, a, b := groupOfTwo(h)
+		return firstOf(patchGroup(h, g, op("remove", "members", members(a))), membersBroken(h, g, b))
+	}},
+	{faultReaddMemberConflict, func(h *harness) string {
+		g, a, b := groupOfTwo(h)
+		return firstOf(patchGroup(h, g, op("add", "members", members(a))), membersBroken(h, g, a, b))
+	}},
 }
 
 // TestFaultModes shows, for every fault, the broken behaviour with the fault
@@ -339,6 +367,10 @@ func TestFaultIsolation(t *testing.T) {
 		{faultPutReissuesID, faultEmailsMergedOnPut}:      "its demonstration is a PUT",
 		{faultPutReissuesID, faultAccess1003Queued}:       "its demonstration is a PUT",
 		{faultPutReissuesID, faultAccess1003Delayed}:      "its demonstration is a PUT",
+
+		{faultReaddMemberConflict, faultReaddDuplicates}: "its demonstration re-adds a member",
+		{faultReaddDuplicates, faultReaddMemberConflict}: "its demonstration re-adds a member",
+		{faultAddAsReplace, faultReaddMemberConflict}:    "the re-add is an add path=members",
 	}
 	if len(faultCases) != len(catalogue) {
 		t.Fatalf("%d fault demonstrations for %d faults", len(faultCases), len(catalogue))
@@ -370,6 +402,7 @@ func TestFaultCatalogue(t *testing.T) {
 		"readd-duplicates", "group-put-drops-members", "reactivate-conflict",
 		"relink-on-repush", "externalid-dropped", "active-flipped-on-repush",
 		"emails-merged-on-put", "access-1003-queued", "access-1003-delayed",
+		"entra-op-case-sensitive", "entra-string-bool", "remove-valuelist-empties", "readd-member-conflict",
 	}
 	var got []string
 	for _, f := range Faults() {
