@@ -106,7 +106,7 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 			gomega.Expect(forcesync.WriteReports(r, spec, opts.JUnit, *reportsDir)).To(gomega.Succeed())
 		}
 	})
-	forcesync.Specs(suite, forcesync.Okta, scs)
+	forcesync.SpecsByIdP(suite, scs, opts.EntraDialect)
 
 	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
 	suiteCfg.LabelFilter = *labelFilter
