@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -336,5 +337,23 @@ func TestParseDialect(t *testing.T) {
 	}
 	if _, err := entra.ParseDialect("AADOPTSCIM062020"); err == nil || !strings.Contains(err.Error(), "valid: default, aadOptscim062020") {
 		t.Errorf("a wrong name: %v", err)
+	}
+}
+
+// A PATCH the target refuses with 400 says which of Entra's own shapes it carried; a status
+// error it stays.
+func TestRefusedPatchNamesEntrasShapes(t *testing.T) {
+	rec := newRecorder(t, "entra-op-case-sensitive")
+	sc := parse(t, "provision: [{entra: provision}]\n", "  - entra: fullCycle\n")
+	_, err := (&entra.Replayer{Client: rec.client()}).Replay(context.Background(), sc, "r", entra.Options{})
+	var se *harness.StatusError
+	if !errors.As(err, &se) || se.Got != 400 {
+		t.Fatalf("err %v, want a 400 status error", err)
+	}
+	if want := `answered 400, Entra ID expects 204 or 200; body `; !strings.Contains(err.Error(), want) {
+		t.Errorf("err %v lacks %q", err, want)
+	}
+	if want := `(the request carried Entra's capitalised ops (Add), members with "$ref": null)`; !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("err %v does not end %q", err, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -333,10 +334,90 @@ func (m macros) patchUser(ctx context.Context, r *idp.Run, u scenario.User, attr
 		return m.fail(u.Key, &idp.ScenarioError{Msg: "user " + u.Key + " has no id on the target yet (was it provisioned?)"})
 	}
 	path := "/Users/" + url.PathEscape(id)
-	if _, err := m.send(ctx, r, http.MethodPatch, path, m.patchOp(attrs), 200, 204); err != nil {
+	if err := m.patch(ctx, r, path, m.patchOp(attrs), 200, 204); err != nil {
 		return m.fail("update "+u.UserName, err)
 	}
 	return nil
+}
+
+// patch sends one PatchOp. A 400 answer names the shapes of the body that are Entra's own, so
+// the reason says what the target may have refused.
+func (m macros) patch(ctx context.Context, r *idp.Run, path string, body map[string]any, want ...int) error {
+	_, err := m.send(ctx, r, http.MethodPatch, path, body, want...)
+	var se *harness.StatusError
+	if errors.As(err, &se) && se.Got == http.StatusBadRequest {
+		if shapes := entraShapes(body); len(shapes) > 0 {
+			return &shapeError{err: err, shapes: shapes}
+		}
+	}
+	return err
+}
+
+// shapeError is a refused PATCH with the Entra shapes it carried.
+type shapeError struct {
+	err    error
+	shapes []string
+}
+
+func (e *shapeError) Error() string {
+	return e.err.Error() + " (the request carried Entra's " + strings.Join(e.shapes, ", ") + ")"
+}
+
+func (e *shapeError) Unwrap() error { return e.err }
+
+// entraShapes names what in a PatchOp body is Entra's own rather than every client's:
+// capitalised ops, active as a string, a path-less replace with dotted keys, members removed by
+// a value list, and "$ref": null.
+func entraShapes(body map[string]any) []string {
+	var caps []string
+	var str, dotted, valueList, nullRef bool
+	ops, _ := body["Operations"].([]any)
+	for _, o := range ops {
+		op, _ := o.(map[string]any)
+		name, _ := op["op"].(string)
+		path, _ := op["path"].(string)
+		if name != strings.ToLower(name) && !slices.Contains(caps, name) {
+			caps = append(caps, name)
+		}
+		if v, ok := op["value"].(string); ok && strings.EqualFold(path, "active") && (v == "True" || v == "False") {
+			str = true
+		}
+		if m, ok := op["value"].(map[string]any); ok && path == "" {
+			for k, v := range m {
+				dotted = dotted || strings.Contains(k, ".") && !strings.Contains(k, ":")
+				if s, ok := v.(string); ok && k == "active" && (s == "True" || s == "False") {
+					str = true
+				}
+			}
+		}
+		if list, ok := op["value"].([]any); ok && path == "members" {
+			valueList = valueList || strings.EqualFold(name, "remove")
+			for _, e := range list {
+				if em, ok := e.(map[string]any); ok {
+					if ref, has := em["$ref"]; has && ref == nil {
+						nullRef = true
+					}
+				}
+			}
+		}
+	}
+	var out []string
+	if len(caps) > 0 {
+		out = append(out, "capitalised ops ("+strings.Join(caps, ", ")+")")
+	}
+	if str {
+		out = append(out, `active as a string ("True"/"False")`)
+	}
+	if dotted {
+		out = append(out, "a path-less replace with dotted keys")
+	}
+	if valueList {
+		out = append(out, "members removed by a value list")
+	}
+	if nullRef {
+		out = append(out, `members with "$ref": null`)
+	}
+	return out
 }
 
 // updateGroup is an incremental cycle's PATCH of one group: its attributes (updateGroup) or
@@ -370,7 +451,7 @@ func (m macros) patchGroup(ctx context.Context, r *idp.Run, g scenario.Group, at
 	if err != nil {
 		return err
 	}
-	if _, err := m.send(ctx, r, http.MethodPatch, "/Groups/"+url.PathEscape(id), m.patchOp(attrs), 204, 200); err != nil {
+	if err := m.patch(ctx, r, "/Groups/"+url.PathEscape(id), m.patchOp(attrs), 204, 200); err != nil {
 		return m.fail("update group "+g.DisplayName, err)
 	}
 	return nil
@@ -409,7 +490,7 @@ func (m macros) members(ctx context.Context, r *idp.Run, g scenario.Group, op st
 		ops = []any{map[string]any{"op": m.opName(op), "path": "members", "value": values}}
 	}
 	body := map[string]any{"schemas": []any{SchemaPatchOp}, "Operations": ops}
-	if _, err := m.send(ctx, r, http.MethodPatch, "/Groups/"+url.PathEscape(id), body, 204, 200); err != nil {
+	if err := m.patch(ctx, r, "/Groups/"+url.PathEscape(id), body, 204, 200); err != nil {
 		return m.fail(op+" members of "+g.DisplayName, err)
 	}
 	return nil
