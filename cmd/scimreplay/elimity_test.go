@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,24 +52,75 @@ func elimityProbes() []string {
 	return []string{"--target-link-attribute", elimity.LinkAttribute, "--target-verified-domains", "acme.example"}
 }
 
+// entraStringBoolFinding is what the elimity-based server makes of Entra's default dialect, a
+// finding this test records: github.com/elimity-com/scim validates a PATCH value against the
+// attribute's type and refuses active "True"/"False" (strings, which the default mapping's
+// Switch expression writes) with 400 invalidValue. RFC 7643 types active as a boolean, so the
+// library is strict rather than wrong; Entra's other shapes (capitalised ops, the ADSCIM group
+// schema, meta and roles: [] on create, members by value list with "$ref": null, the flag's
+// dotted path-less replace) it takes.
+const entraStringBoolFinding = `answered 400, Entra ID expects 200 or 204; body {"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"scimType":"invalidValue",` +
+	`"detail":"A required value was missing, or the value specified was not compatible with the operation or attribute type, or resource schema.","status":"400"} ` +
+	`(the request carried Entra's capitalised ops (Replace), active as a string ("True"/"False"))`
+
+// entraRefusedByElimity are the Entra scenarios that send the string booleans in the default
+// dialect: exactly these fail (in catalogue order), each at its first PATCH of a user.
+var entraRefusedByElimity = []string{"full-cycle-twice", "restart-provisioning-externalid", "restart-provisioning", "soft-delete-restore"}
+
 // TestGateIndependentTarget gates the elimity-based server the way a SCIM team gates its own:
-// by image, with the whole catalogue, green; and, served on loopback with a harmful variant
+// by image, with the whole catalogue: Okta's green, Entra's green but for the string booleans
+// of its default dialect (the finding above); served on loopback, the aadOptscim062020 flag's
+// JSON booleans pass where the pinned default scenario still fails; and with a harmful variant
 // on, red for that variant.
 func TestGateIndependentTarget(t *testing.T) {
 	buildElimityImage(t)
-	t.Run("the whole catalogue passes the image", func(t *testing.T) {
+	t.Run("the whole catalogue against the image", func(t *testing.T) {
 		junit := filepath.Join(t.TempDir(), "junit.xml")
 		args := append([]string{"gate", "--parallel", "2", "--junit", junit, "--target-image", elimityImage,
 			"--target-env", "ELIMITY_TOKEN={{token}}", "--target-env", "ELIMITY_VERIFIED_DOMAINS=acme.example"}, elimityProbes()...)
 		r := runCLI(t, nil, args...)
-		if r.code != 0 {
-			t.Fatalf("exit %d, want 0: a server correct by the RFCs must pass\n%s\n%s", r.code, r.stdout, r.stderr)
+		if r.code != 1 {
+			t.Fatalf("exit %d, want 1: Okta's catalogue passes, Entra's default dialect meets the finding\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
 		if !strings.Contains(r.stdout, "PASS identical-repush — checked 4 users, 2 groups, 6 memberships, 4/4 linked, settle 2s") {
 			t.Errorf("the verdict does not say what was checked:\n%s", r.stdout)
 		}
 		if !strings.Contains(r.stdout, "not checked: audit log: no audit probe") {
 			t.Errorf("the run does not say the audit log went unchecked:\n%s", r.stdout)
+		}
+		var failed []string
+		for _, c := range cases(t, junit) {
+			if !c.Failed() {
+				continue
+			}
+			failed = append(failed, c.Scenario())
+			if !strings.HasPrefix(c.Name, "forcesync/entra/") || !strings.Contains(c.Message, entraStringBoolFinding) {
+				t.Errorf("%s failed otherwise than by the finding:\n%s", c.Name, c.Message)
+			}
+		}
+		if !slices.Equal(failed, entraRefusedByElimity) {
+			t.Errorf("failed %v, want exactly %v (the scenarios with Entra's string booleans)", failed, entraRefusedByElimity)
+		}
+	})
+	t.Run("the flag's booleans pass", func(t *testing.T) {
+		token := harness.RandomToken()
+		srv, err := elimity.New(elimity.Config{Token: token, VerifiedDomains: []string{"acme.example"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(srv)
+		defer ts.Close()
+		junit := filepath.Join(t.TempDir(), "junit.xml")
+		r := runCLI(t, []string{"SCIMREPLAY_TARGET_TOKEN=" + token}, append([]string{"gate", "--target-url", ts.URL, "--idp", "entra",
+			"--entra-dialect", "aadOptscim062020", "--settle", "0", "--junit", junit}, elimityProbes()...)...)
+		var failed []string
+		for _, c := range cases(t, junit) {
+			if c.Failed() {
+				failed = append(failed, c.Scenario())
+			}
+		}
+		if r.code != 1 || !slices.Equal(failed, []string{"soft-delete-restore"}) {
+			t.Errorf("exit %d, failed %v; want 1 and only soft-delete-restore, which pins the default dialect\n%s", r.code, failed, r.stdout)
 		}
 	})
 	// A URL target's names are made unique to the run: bob+<tag>@partner.example.
