@@ -30,7 +30,7 @@ reproduce: build
 	./$(BIN) gate --reference-faults access-1003 --junit $(REPORTS)/junit-reproduce.xml \
 		--reports-dir $(REPORTS)/runs/reproduce $(GATE_FLAGS)
 
-## conformance: what Okta requires of a SCIM server before any sync can be trusted, one labelled
+## conformance: what Okta and Entra require of a SCIM server before any sync can be trusted, one labelled
 ## check each, against the reference directory or the target in GATE_FLAGS (the same --target-* flags).
 conformance: build
 	./$(BIN) conformance --junit $(REPORTS)/junit-conformance.xml $(GATE_FLAGS)

@@ -296,6 +296,11 @@ func (t *Target) ContainerExit(ctx context.Context) string {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	return exitReason(st)
+}
+
+// exitReason says how a container that no longer runs ended.
+func exitReason(st *container.State) string {
 	why := fmt.Sprintf("the target container is %s, exit code %d", st.Status, st.ExitCode)
 	switch {
 	case st.OOMKilled:

@@ -42,8 +42,11 @@ func OktaHeaders() http.Header {
 
 // Client speaks SCIM to one target the way Okta does. It is safe for concurrent use.
 type Client struct {
-	BaseURL string // SCIM base, e.g. http://127.0.0.1:32768/scim/v2
+	BaseURL string // SCIM base, e.g. http://127.0.0.1:32768/scim/v2, without a query
 	RootURL string // scheme://host:port, for non-SCIM paths (probes)
+	// Query is a raw query sent with every SCIM request (Do, DoStep, List; not DoRoot), before
+	// the request's own: the base URL's, such as Entra's aadOptscim062020.
+	Query   string
 	Token   string
 	HTTP    *http.Client
 	Header  http.Header   // sent on every request; defaults to OktaHeaders
@@ -63,8 +66,10 @@ type Client struct {
 func (c *Client) Sent() int64 { return c.sent.Load() }
 
 // NewClient returns a client with Okta's headers, a per-request timeout and a transport that
-// reuses connections.
+// reuses connections. baseURL is the SCIM base URL; a query it holds becomes Query.
 func NewClient(baseURL, token string) *Client {
+	baseURL, _, _ = strings.Cut(baseURL, "#")
+	baseURL, query, _ := strings.Cut(baseURL, "?")
 	baseURL = strings.TrimSuffix(baseURL, "/")
 	root := baseURL
 	if u, err := url.Parse(baseURL); err == nil {
@@ -73,6 +78,7 @@ func NewClient(baseURL, token string) *Client {
 	return &Client{
 		BaseURL: baseURL,
 		RootURL: root,
+		Query:   query,
 		Token:   token,
 		HTTP:    newHTTPClient(),
 		Header:  OktaHeaders(),
@@ -178,7 +184,7 @@ func (e *ProtocolError) Error() string { return e.Msg }
 
 // Do sends one request to a path relative to the SCIM base ("/Users?filter=…").
 func (c *Client) Do(ctx context.Context, method, path string, body []byte, header http.Header) (*Response, error) {
-	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, "", checkSCIM, nil)
+	return c.do(ctx, method, c.scimURL(path), body, header, "", checkSCIM, nil)
 }
 
 // DoRoot sends a request to a path from the target's root (probes such as /admin/audit).
@@ -188,7 +194,15 @@ func (c *Client) DoRoot(ctx context.Context, method, path string, body []byte, h
 
 // DoStep is Do with a description that observers see (the scenario step).
 func (c *Client) DoStep(ctx context.Context, step, method, path string, body []byte, header http.Header) (*Response, error) {
-	return c.do(ctx, method, c.BaseURL+ensureSlash(path), body, header, step, checkSCIM, nil)
+	return c.do(ctx, method, c.scimURL(path), body, header, step, checkSCIM, nil)
+}
+
+// scimURL is the URL of a path relative to the SCIM base, Query first in its query.
+func (c *Client) scimURL(path string) string {
+	if c.Query == "" {
+		return c.BaseURL + ensureSlash(path)
+	}
+	return addQuery(c.BaseURL+ensureSlash(path), c.Query)
 }
 
 func ensureSlash(p string) string {
@@ -510,7 +524,7 @@ func (c *Client) list(ctx context.Context, resource string, filter string, into 
 			q = "filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20") + "&" + q
 		}
 		// The page is decoded below, which rejects a body that is not JSON: no second scan.
-		resp, err := c.do(ctx, http.MethodGet, c.BaseURL+ensureSlash(resource+"?"+q), nil, nil, "", checkSCIMType, into)
+		resp, err := c.do(ctx, http.MethodGet, c.scimURL(resource+"?"+q), nil, nil, "", checkSCIMType, into)
 		if err != nil {
 			return err
 		}

@@ -169,6 +169,7 @@ func (p *profileParser) list(n *yaml.Node, key string) []string {
 func (p *profileParser) spec(root *yaml.Node) TargetSpec {
 	var s TargetSpec
 	var sources []*yaml.Node
+	var basePathNode *yaml.Node
 	source := func(dst *string, key string) func(*yaml.Node) {
 		return func(n *yaml.Node) {
 			if v, ok := p.nonEmpty(n, key); ok {
@@ -230,8 +231,12 @@ func (p *profileParser) spec(root *yaml.Node) TargetSpec {
 			}
 			s.Port = v
 		},
-		"basePath": func(n *yaml.Node) { s.BasePath, _ = p.path(n, "basePath") },
-		"token":    func(n *yaml.Node) { s.Token, _ = p.str(n, "token") },
+		"basePath": func(n *yaml.Node) {
+			if v, ok := p.path(n, "basePath"); ok {
+				s.BasePath, basePathNode = v, n
+			}
+		},
+		"token": func(n *yaml.Node) { s.Token, _ = p.str(n, "token") },
 		"env": func(n *yaml.Node) {
 			s.Env = map[string]string{}
 			if n.Kind != yaml.MappingNode {
@@ -303,6 +308,11 @@ func (p *profileParser) spec(root *yaml.Node) TargetSpec {
 	})
 	if len(sources) > 1 {
 		p.errf(sources[1], "a target profile names at most one of image, dockerfile and url")
+	}
+	if basePathNode != nil && s.URL != "" {
+		if err := checkURLBasePath(s.URL, s.BasePath); err != nil {
+			p.errf(basePathNode, "basePath: %v", err)
+		}
 	}
 	return s
 }

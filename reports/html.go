@@ -26,8 +26,15 @@ type htmlRun struct {
 	Tally                       Tally
 	Time, Generated             string
 	Cases                       []htmlCase
+	Groups                      []htmlGroup // Cases by identity provider, for the tables
 	NotRun                      []string
 	Caveats                     []string
+}
+
+// htmlGroup is the cases of one identity provider (Title "" for none).
+type htmlGroup struct {
+	Title string
+	Cases []htmlCase
 }
 
 type htmlCase struct {
@@ -63,7 +70,7 @@ type groupRow struct {
 func WriteHTML(w io.Writer, run *Run, secrets ...string) error {
 	code := run.Code()
 	v := htmlRun{
-		Name: run.title(), Verdict: Verdict(code), Targets: run.Targets(), Tally: run.Tally(),
+		Name: run.title(), Verdict: run.verdict(code), Targets: run.Targets(), Tally: run.Tally(),
 		Time: roundDuration(run.Time), Generated: time.Now().UTC().Format(time.RFC3339),
 		VerdictClass: [...]string{"pass", "fail", "cnr"}[min(code, 2)],
 		Caveats:      run.Caveats(),
@@ -74,6 +81,13 @@ func WriteHTML(w io.Writer, run *Run, secrets ...string) error {
 			continue
 		}
 		v.Cases = append(v.Cases, htmlCaseOf(i, c))
+	}
+	for _, g := range groupByIdP(v.Cases, func(h htmlCase) string { return h.IdP() }) {
+		hg := htmlGroup{Cases: g.items}
+		if g.idp != "" {
+			hg.Title = IdPTitle(g.idp)
+		}
+		v.Groups = append(v.Groups, hg)
 	}
 	var b bytes.Buffer
 	if err := reportTemplate.Execute(&b, v); err != nil {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -153,8 +154,11 @@ func TestJUnitReadsAsCIToolsReadIt(t *testing.T) {
 	if !strings.HasPrefix(tc.Failure.Description, wantBody) {
 		t.Errorf("the failure body is not the human diff:\n%s", tc.Failure.Description)
 	}
-	if !strings.Contains(tc.Failure.Description, "audit: "+auditLine) || !strings.Contains(tc.Failure.Description, "at suites/forcesync/forcesync.go:194") {
-		t.Errorf("the failure body lacks the audit line or the location:\n%s", tc.Failure.Description)
+	if !strings.Contains(tc.Failure.Description, "audit: "+auditLine) {
+		t.Errorf("the failure body lacks the audit line:\n%s", tc.Failure.Description)
+	}
+	if strings.Contains(tc.Failure.Description, "forcesync.go") {
+		t.Errorf("the failure body names a line of the harness:\n%s", tc.Failure.Description)
 	}
 	if !strings.Contains(tc.Failure.Message, "bob@partner.example (unmanaged): link acct-bob → none") {
 		t.Errorf("the failure message lacks the diff: %q", tc.Failure.Message)
@@ -301,5 +305,51 @@ func TestMergeKeepsTheScenarioOrder(t *testing.T) {
 	}
 	if !reflect.DeepEqual(names, []string{"identical-repush", "case-change", "paging"}) || m.Time != 2*time.Second || !m.Start.Equal(t0) {
 		t.Fatalf("merged %q, time %s, start %s", names, m.Time, m.Start)
+	}
+}
+
+// No report names a line of scimreplay's own source (a build machine's path to
+// suites/forcesync/forcesync.go, or to the harness): a failure located there, or a panic, keeps
+// only its words. A failure in a team's own suite keeps its file:line, which is theirs to read.
+func TestReportsLeaveOutTheHarnessSourceLocations(t *testing.T) {
+	report := fixtureReport()
+	spec := func(name string) types.SpecReport {
+		return types.SpecReport{ContainerHierarchyTexts: []string{"ours"}, LeafNodeType: types.NodeTypeIt, LeafNodeText: name, StartTime: t0}
+	}
+	team := spec("keeps-links")
+	team.State = types.SpecStateFailed
+	team.Failure = types.Failure{Message: "link acct-bob moved", Location: types.CodeLocation{FileName: "/src/acme/scim/suite_test.go", LineNumber: 57}}
+	crash := spec("panics")
+	crash.State = types.SpecStatePanicked
+	crash.Failure = types.Failure{Message: "Test Panicked", ForwardedPanic: "runtime error: index out of range [3] with length 3",
+		Location: types.CodeLocation{FileName: sourceRoot + "harness/diff.go", LineNumber: 88, FullStackTrace: sourceRoot + "harness/diff.go:88 +0x1d"}}
+	setup := types.SpecReport{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed,
+		Failure: types.Failure{Message: "no Docker daemon answers", Location: types.CodeLocation{FileName: sourceRoot + "fakes/reference/suite.go", LineNumber: 35}}}
+	report.SpecReports = append(report.SpecReports, team, crash, setup)
+	run := FromGinkgo(report, Options{Name: "scimreplay gate", Suite: "forcesync", Target: "reference-directory"})
+
+	var junit bytes.Buffer
+	if err := EncodeJUnit(&junit, run); err != nil {
+		t.Fatal(err)
+	}
+	md, page := render(t, run)
+	goLine := regexp.MustCompile(`[\w./-]+\.go:\d+`)
+	for name, text := range map[string]string{"junit.xml": junit.String(), "summary.md": md, "report.html": page} {
+		for _, loc := range goLine.FindAllString(text, -1) {
+			if loc != "/src/acme/scim/suite_test.go:57" {
+				t.Errorf("%s names a source location of the harness: %s", name, loc)
+			}
+		}
+		if strings.Contains(text, sourceRoot) {
+			t.Errorf("%s holds the build machine's path %s", name, sourceRoot)
+		}
+		for _, words := range []string{"link acct-bob → none", "no Docker daemon answers", "panic: runtime error: index out of range"} {
+			if !strings.Contains(text, words) {
+				t.Errorf("%s lost the failure's words %q", name, words)
+			}
+		}
+	}
+	if !strings.Contains(junit.String(), "at /src/acme/scim/suite_test.go:57") {
+		t.Errorf("the JUnit lost the location of a team's own failing line:\n%s", junit.String())
 	}
 }

@@ -21,6 +21,23 @@ func Verdict(code int) string {
 	}
 }
 
+// verdict is Verdict for the run, naming the identity providers whose traffic its cases are:
+// "failed Okta's traffic" in a run of Okta's alone (as Verdict says), "failed Okta's or
+// Microsoft Entra ID's traffic" in a run of both.
+func (r *Run) verdict(code int) string {
+	v := Verdict(code)
+	var names []string
+	for _, g := range ByIdP(r.Cases) {
+		if g.Title != "" {
+			names = append(names, g.Title+"'s")
+		}
+	}
+	if code != 1 || len(names) == 0 || len(names) == 1 && names[0] == "Okta's" {
+		return v
+	}
+	return strings.Replace(v, "Okta's traffic", strings.Join(names, " or ")+" traffic", 1)
+}
+
 func verdictMark(code int) string {
 	switch code {
 	case 0:
@@ -50,14 +67,15 @@ const maxMarkdownBytes = 60 << 10
 // maxChangesListed bounds the changes listed per case in the summary; report.html has them all.
 const maxChangesListed = 50
 
-// WriteMarkdown writes the summary: the verdict, a table of the cases and, for each failed case,
+// WriteMarkdown writes the summary: the verdict, a table of the cases per identity provider
+// (headed by its name) and, for each failed case,
 // every changed user and group with before → after and the new audit lines. It is sized for a
 // CI job summary or a pull-request comment.
 func WriteMarkdown(w io.Writer, run *Run, secrets ...string) error {
 	code := run.Code()
 	t := run.Tally()
 	var b strings.Builder
-	fmt.Fprintf(&b, "## %s %s: %s\n\n", verdictMark(code), run.title(), Verdict(code))
+	fmt.Fprintf(&b, "## %s %s: %s\n\n", verdictMark(code), run.title(), run.verdict(code))
 	if t := run.Targets(); len(t) > 0 {
 		fmt.Fprintf(&b, "**Target:** %s  \n", strings.Join(mapStrings(t, code1), ", "))
 	}
@@ -80,9 +98,13 @@ func WriteMarkdown(w io.Writer, run *Run, secrets ...string) error {
 			ran = append(ran, c)
 		}
 	}
-	if len(ran) > 0 {
+	// One table per identity provider, each under its name.
+	for _, g := range ByIdP(ran) {
+		if g.Title != "" {
+			fmt.Fprintf(&b, "### %s\n\n", g.Title)
+		}
 		b.WriteString("| result | case | scenario file | what moved | checked | time |\n|---|---|---|---|---|---|\n")
-		for _, c := range ran {
+		for _, c := range g.Cases {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", caseMark(c), code1(c.Name), code1(c.ScenarioFile),
 				cell(Moved(c)), cell(checked(c)), roundDuration(c.Time))
 		}

@@ -13,6 +13,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -81,7 +83,7 @@ type Case struct {
 	Status   Status
 	Verdict  string // VerdictRegression or VerdictCouldNotRun for a failed case
 	Message  string // the failure message
-	Location string // where it failed, file:line
+	Location string // where it failed, file:line, in a team's own suite (see location); else empty
 
 	Diff      *harness.Diff
 	Coverage  *harness.Coverage // what the verdict rests on; nil when no snapshot was taken
@@ -104,6 +106,88 @@ func (c Case) Failed() bool { return c.Status == Failed || c.Status == Errored }
 // Scenario is the last part of the case name: the scenario or check.
 func (c Case) Scenario() string {
 	return c.Name[strings.LastIndex(c.Name, "/")+1:]
+}
+
+// IdP is the identity provider whose traffic (or requirement) the case is: its idp: label, else
+// the middle part of a name forcesync/<idp>/<scenario>; "" for neither (a failed suite node).
+func (c Case) IdP() string {
+	for _, l := range c.Labels {
+		if idp, ok := strings.CutPrefix(l, "idp:"); ok && idp != "" {
+			return idp
+		}
+	}
+	if parts := strings.Split(c.Name, "/"); len(parts) == 3 && parts[0] == "forcesync" && !strings.HasPrefix(parts[1], "[") {
+		return parts[1]
+	}
+	return ""
+}
+
+// idpTitles are the identity providers' names as the reports head their cases.
+var idpTitles = map[string]string{"okta": "Okta", "entra": "Microsoft Entra ID"}
+
+// IdPTitle is an identity provider's name for a heading: "Okta" for okta, "Microsoft Entra ID"
+// for entra, any other as it is.
+func IdPTitle(idp string) string {
+	if t, ok := idpTitles[idp]; ok {
+		return t
+	}
+	return idp
+}
+
+// Group is the cases of one identity provider, in run order.
+type Group struct {
+	IdP   string // "" for cases of no identity provider (a failed suite node)
+	Title string // IdPTitle of IdP; "" when IdP is
+	Cases []Case
+}
+
+// ByIdP groups cases by identity provider, each group's cases in run order: the cases of no
+// identity provider first, then Okta's, Entra's, and any other in the order its first case
+// comes in, so a parallel run whose cases interleave reads the same every time.
+func ByIdP(cases []Case) []Group {
+	var out []Group
+	for _, g := range groupByIdP(cases, Case.IdP) {
+		grp := Group{IdP: g.idp, Cases: g.items}
+		if g.idp != "" {
+			grp.Title = IdPTitle(g.idp)
+		}
+		out = append(out, grp)
+	}
+	return out
+}
+
+type idpGroup[T any] struct {
+	idp   string
+	items []T
+}
+
+// groupByIdP is ByIdP for anything that has an identity provider.
+func groupByIdP[T any](items []T, idpOf func(T) string) []idpGroup[T] {
+	var out []idpGroup[T]
+	index := map[string]int{}
+	for _, it := range items {
+		idp := idpOf(it)
+		i, ok := index[idp]
+		if !ok {
+			i = len(out)
+			index[idp] = i
+			out = append(out, idpGroup[T]{idp: idp})
+		}
+		out[i].items = append(out[i].items, it)
+	}
+	rank := func(idp string) int {
+		switch idp {
+		case "":
+			return 0
+		case "okta":
+			return 1
+		case "entra":
+			return 2
+		}
+		return 3
+	}
+	slices.SortStableFunc(out, func(a, b idpGroup[T]) int { return rank(a.idp) - rank(b.idp) })
+	return out
 }
 
 // Run is one gate run: its cases in order.
@@ -281,7 +365,7 @@ func caseOf(s types.SpecReport, name string, o Options) Case {
 		if s.State == types.SpecStatePanicked && s.Failure.ForwardedPanic != "" {
 			c.Message = strings.TrimSpace(c.Message + "\npanic: " + s.Failure.ForwardedPanic)
 		}
-		c.Location = s.Failure.Location.String()
+		c.Location = location(s)
 		c.Output = output(s)
 	}
 	for _, e := range s.ReportEntries {
@@ -328,6 +412,29 @@ func caseOf(s types.SpecReport, name string, o Options) Case {
 		}
 	}
 	return c
+}
+
+// sourceRoot is this module's source root as the running binary records file names: an
+// absolute directory, or with -trimpath its module path (and version, from the module cache).
+var sourceRoot = func() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !strings.HasSuffix(file, "reports/run.go") {
+		return ""
+	}
+	return strings.TrimSuffix(file, "reports/run.go")
+}()
+
+// location is where a failed spec failed, for the reports, when that says something to their
+// reader: a line of a team's own suite. A location in scimreplay's own source (the harness, its
+// specs, its fakes) names a line of the harness and the build machine's path, never the
+// target's fault, so it is left out and the failure's words stand alone; so is a panic's,
+// which is where Go raised it (its stack is in Ginkgo's -v output).
+func location(s types.SpecReport) string {
+	file := s.Failure.Location.FileName
+	if file == "" || s.State == types.SpecStatePanicked || sourceRoot != "" && strings.HasPrefix(file, sourceRoot) {
+		return ""
+	}
+	return s.Failure.Location.String()
 }
 
 // MaxSnapshotsBytes bounds the snapshots kept per case (compact JSON); larger ones are dropped

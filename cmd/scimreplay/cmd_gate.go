@@ -11,7 +11,6 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
-	"github.com/onsi/gomega"
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/reports"
@@ -21,11 +20,6 @@ import (
 func init() {
 	register("gate", "replay recorded force syncs against a SCIM target and check links and memberships (exit 0/1/2)", runGate)
 }
-
-// gateT is the testing.T stand-in Ginkgo reports a failed suite to.
-type gateT struct{ failed bool }
-
-func (t *gateT) Fail() { t.failed = true }
 
 // runGate runs the Ginkgo force-sync specs in this process, as a suite of its own that uses the
 // framework as any team's suite does (its own BeforeSuite, AfterSuite and ReportAfterSuite): the
@@ -40,7 +34,7 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	var ref referenceFlags
 	ref.bind(fs, os.Getenv)
 	labelFilter := fs.String("label-filter", "", "run only the scenarios whose labels match this Ginkgo label filter, e.g. 'scenario:identical-repush'")
-	verbose := fs.Bool("v", false, "verbose: show every step of every scenario")
+	verbose := fs.Bool("v", false, "verbose: add Ginkgo's detail to the output (every step and timeline of every scenario, failure blocks, a panic's stack)")
 	parallel := fs.Int("parallel", 1, "run the scenarios in N processes side by side, each starting its own containers")
 	reportsDir := fs.String("reports-dir", "", "write summary.md and report.html here (default: beside --junit)")
 	shard := fs.String("shard", "", "run only these scenarios, a comma list of names (what --parallel gives each process)")
@@ -100,25 +94,18 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	}
 	lifecycle(suite, buildReference)
 	var report types.Report
+	var reportErr error
 	ginkgo.ReportAfterSuite("reports", func(r ginkgo.Report) {
 		report = r
 		if opts.JUnit != "" || *reportsDir != "" {
-			gomega.Expect(forcesync.WriteReports(r, spec, opts.JUnit, *reportsDir)).To(gomega.Succeed())
+			reportErr = forcesync.WriteReports(r, spec, opts.JUnit, *reportsDir)
 		}
 	})
 	forcesync.SpecsByIdP(suite, scs, opts.EntraDialect)
 
-	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
-	suiteCfg.LabelFilter = *labelFilter
-	repCfg.NoColor = os.Getenv("NO_COLOR") != "" || os.Getenv("CI") != ""
-	repCfg.ForceNewlines = true // so each progress line starts a line of its own, after Ginkgo's dot
-	if *verbose {
-		repCfg.Verbose = true
-	}
-	gomega.RegisterFailHandler(ginkgo.Fail)
-	t := &gateT{}
-	ginkgo.RunSpecs(t, "Force sync", suiteCfg, repCfg)
+	passed := runSuite("Force sync", *labelFilter, *verbose, stdout)
 	code := forcesync.Outcome(report)
+	code = unreported(code, passed, reportErr, *verbose, report, stdout, stderr, "gate")
 	if spec.URL == "" {
 		removeOwn(stdout, stderr, sigs, suite.ID())
 	}
@@ -175,8 +162,8 @@ func checkLabelFilter(f string) error {
 	return err
 }
 
-// maxVerdictLines bounds each failed scenario's diff in the closing list; Ginkgo's failure
-// output above it, the JUnit and the human reports hold it whole.
+// maxVerdictLines bounds each failed scenario's diff in the closing list; the JUnit and the
+// human reports (and -v's Ginkgo output) hold it whole.
 const maxVerdictLines = 25
 
 func printVerdict(w io.Writer, r *reports.Run, code int) {

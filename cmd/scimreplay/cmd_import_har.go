@@ -6,9 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/scimreplay/scimreplay/harness/har"
 	"github.com/scimreplay/scimreplay/harness/record"
+	"github.com/scimreplay/scimreplay/harness/scenario"
 )
 
 func init() {
@@ -29,12 +32,17 @@ func runImportHAR(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&so.Title, "title", "", "scenario title")
 	fs.StringVar(&so.Source, "source", "", "where the traffic comes from (default: the HAR file's name)")
 	basePath := fs.String("base-path", "", "the SCIM base path in the recorded URLs (default: found before /Users or /Groups)")
+	idp := fs.String("idp", "auto", "whose traffic it is: okta, entra, or auto (told by the User-Agent and the request shapes)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitCannotRun
 	}
 	if len(pos) != 1 || *out == "" {
 		fs.Usage()
+		return exitCannotRun
+	}
+	if err := checkIdPFlag(*idp); err != nil {
+		fmt.Fprintf(stderr, "scimreplay import-har: %v\n", err)
 		return exitCannotRun
 	}
 	in := pos[0]
@@ -51,7 +59,14 @@ func runImportHAR(args []string, stdout, stderr io.Writer) int {
 	}
 	so.Labels = []string{"imported"}
 	so.Comment = []string{"Imported by scimreplay import-har from " + filepath.Base(in) + "; credentials redacted" + pseudoNote(*pseudo) + "."}
-	scn, warnings, err := har.Import(data, har.Options{BasePath: *basePath, Pseudonymise: *pseudo}, so)
+	exs, warnings, err := har.Exchanges(data, har.Options{BasePath: *basePath, Pseudonymise: *pseudo})
+	var scn []byte
+	if err == nil {
+		chooseIdP(&so, *idp, exs, stdout)
+		var w []string
+		scn, w, err = record.Build(exs, so)
+		warnings = append(warnings, w...)
+	}
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "scimreplay import-har: %s: %s\n", in, w)
 	}
@@ -88,4 +103,29 @@ func pseudoNote(on bool) string {
 		return ", emails and names pseudonymised"
 	}
 	return ""
+}
+
+// checkIdPFlag checks an --idp value: auto or one of the scenario format's identity providers.
+func checkIdPFlag(v string) error {
+	if v == "auto" || slices.Contains(scenario.IdPs, v) {
+		return nil
+	}
+	return fmt.Errorf("--idp %q: want auto, %s", v, strings.Join(scenario.IdPs, " or "))
+}
+
+// chooseIdP sets the scenario's idp: the --idp flag's, or with auto the one the traffic tells
+// (record.DetectIdP), saying which and why on w and in the file's comment.
+func chooseIdP(so *record.Options, flagValue string, exs []record.Exchange, w io.Writer) {
+	if flagValue != "auto" {
+		so.IdP = flagValue
+		so.Comment = append(so.Comment, "idp: "+flagValue+", given with --idp.")
+		return
+	}
+	d := record.DetectIdP(exs)
+	so.IdP = d.IdP
+	so.Comment = append(so.Comment, "idp: "+d.String()+".")
+	fmt.Fprintf(w, "idp: %s\n", d)
+	if d.Mixed {
+		fmt.Fprintf(w, "note: the traffic also shows signs of the other identity provider; give --idp if %s is wrong\n", d.IdP)
+	}
 }

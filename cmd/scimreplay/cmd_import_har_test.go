@@ -52,6 +52,7 @@ func TestImportHARBadInputExit2(t *testing.T) {
 		{"import-har", filepath.Join(dir, "missing.har"), "--out", filepath.Join(dir, "o.yaml")},
 		{"import-har", notHAR, "--out", filepath.Join(dir, "o.yaml")},
 		{"import-har", sampleHAR, "--out", filepath.Join(dir, "no-such-dir", "o.yaml")},
+		{"import-har", sampleHAR, "--out", filepath.Join(dir, "o.yaml"), "--idp", "azure"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := dispatch(args, &stdout, &stderr); code != exitCannotRun || stderr.Len() == 0 {
@@ -60,5 +61,45 @@ func TestImportHARBadInputExit2(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "o.yaml")); err == nil {
 		t.Error("a failed import wrote a file")
+	}
+}
+
+const entraHAR = "../../harness/har/testdata/entra-restart-provisioning.har"
+
+// An Entra capture becomes an Entra scenario, and the command says so and why; --idp overrides
+// what the traffic tells.
+func TestImportHARTellsEntraTraffic(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, in string
+		flags    []string
+		idp      string
+		says     string
+	}{
+		{"entra, told by its shapes", entraHAR, nil, scenario.IdPEntra, `idp: entra, told by `},
+		{"okta, told by its User-Agent", sampleHAR, nil, scenario.IdPOkta, `idp: okta, told by User-Agent "Okta SCIM Client 1.0.0"`},
+		{"given with --idp", entraHAR, []string{"--idp", "okta"}, scenario.IdPOkta, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".yaml")
+			var stdout, stderr bytes.Buffer
+			if code := dispatch(append([]string{"import-har", c.in, "--out", out}, c.flags...), &stdout, &stderr); code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), c.says) {
+				t.Errorf("stdout %q does not say %q", stdout.String(), c.says)
+			}
+			sc, err := scenario.LoadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.IdP != c.idp {
+				t.Errorf("idp %q, want %q", sc.IdP, c.idp)
+			}
+			b, _ := os.ReadFile(out)
+			if strings.Contains(string(b), "entra-har-secret-Kq93JdLw0PzX5mV") {
+				t.Error("the token reached the scenario")
+			}
+		})
 	}
 }

@@ -40,6 +40,7 @@ func recordUntilDone(ctx context.Context, args []string, stdout, stderr io.Write
 	pseudo := fs.Bool("pseudonymise", false, "replace emails and names with consistent pseudonyms")
 	phase := fs.String("phase", "auto", "phase recording starts in: auto, provision or forceSync (POST "+record.PhasePath+"<phase> to the proxy switches)")
 	timeout := fs.Duration("timeout", harness.DefaultRequestTimeout, "give up on an upstream answer after this long")
+	idp := fs.String("idp", "auto", "whose traffic it is: okta, entra, or auto (told by the User-Agent and the request shapes)")
 	var so record.Options
 	fs.StringVar(&so.Name, "name", "", "scenario name (default: from --out)")
 	fs.StringVar(&so.Title, "title", "", "scenario title")
@@ -53,6 +54,10 @@ func recordUntilDone(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	if *upstream == "" || *out == "" {
 		fmt.Fprintln(stderr, "scimreplay record: --upstream URL and --out FILE.yaml are required")
+		return exitCannotRun
+	}
+	if err := checkIdPFlag(*idp); err != nil {
+		fmt.Fprintf(stderr, "scimreplay record: %v\n", err)
 		return exitCannotRun
 	}
 	start := record.PhaseAuto
@@ -115,6 +120,7 @@ func recordUntilDone(ctx context.Context, args []string, stdout, stderr io.Write
 	if *pseudo {
 		record.Pseudonymise(exs)
 	}
+	chooseIdP(&so, *idp, exs, stdout)
 	scn, warnings, err := record.Build(exs, so)
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "scimreplay record: %s\n", w)

@@ -182,6 +182,7 @@ func TestRecordBadFlagsExit2(t *testing.T) {
 		{"record", "--upstream", "http://127.0.0.1:9", "--out", filepath.Join(dir, "o.yaml"), "--phase", "later"},
 		{"record", "--upstream", "http://127.0.0.1:9", "--out", filepath.Join(dir, "missing", "o.yaml")},
 		{"record", "--upstream", "http://127.0.0.1:9", "--out", filepath.Join(dir, "o.yaml"), "--listen", "not-an-address"},
+		{"record", "--upstream", "http://127.0.0.1:9", "--out", filepath.Join(dir, "o.yaml"), "--idp", "azure"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := dispatch(args, &stdout, &stderr); code != exitCannotRun || stderr.Len() == 0 {

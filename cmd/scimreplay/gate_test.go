@@ -164,6 +164,13 @@ func TestGateWithoutDockerDaemonSaysSo(t *testing.T) {
 	if !strings.Contains(r.stdout+r.stderr, "no Docker daemon answers") {
 		t.Fatalf("the message must name the missing daemon:\n%s\n%s", r.stdout, r.stderr)
 	}
+	// In words, not as Gomega's dump of an error value.
+	if strings.Contains(r.stdout, "Expected success") || strings.Contains(r.stdout, "*errors.") {
+		t.Errorf("the reason is a matcher's dump, not words:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "COULD NOT RUN [BeforeSuite]\n    could not run: ") {
+		t.Errorf("the verdict does not carry the reason:\n%s", r.stdout)
+	}
 }
 
 func TestGateUnreachableURLExits2(t *testing.T) {

@@ -26,6 +26,7 @@ import (
 	"github.com/scimreplay/scimreplay/fakes/misbehave"
 	"github.com/scimreplay/scimreplay/fakes/reference"
 	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/reports"
 )
 
 // Each gate here runs theScenario, and a directory that is not the built-in reference target is
@@ -131,6 +132,10 @@ func TestGateTargetFaults(t *testing.T) {
 			[]string{"could not run: forceSync: ", "no answer within the request timeout of 2s"}, 40 * time.Second},
 		{"never answers at startup", misbehave.Hang, "", 0, []string{"--target-startup-timeout", "2s"}, 2,
 			[]string{"could not run: ", "not ready after 2s"}, 40 * time.Second},
+		// A server already running has nothing to wait for: its readiness is bounded by the
+		// request timeout (a few tries), not by the startup timeout, here ten minutes.
+		{"never answers at startup, request timeout first", misbehave.Hang, "", 0, []string{"--request-timeout", "2s", "--target-startup-timeout", "10m"}, 2,
+			[]string{"could not run: ", "did not answer GET /scim/v2/ServiceProviderConfig within 2s (3 tries)"}, time.Minute},
 		{"closes the connection half way", misbehave.HalfClose, misbehave.DefaultTrigger, 0, nil, 2,
 			[]string{"could not run: forceSync: ", "closed the connection before answering in full: unexpected EOF"}, time.Minute},
 	} {
@@ -417,4 +422,141 @@ func TestStaleContainersAreSweptLiveOnesKept(t *testing.T) {
 	if len(runContainers(t, live)) == 0 {
 		t.Errorf("the sweep removed the container of a run still in progress")
 	}
+}
+
+// exitsAtStart is an image whose server gives up while starting, as a misconfigured one does:
+// it logs its boot, then the reason — with the token it was handed, as careless servers echo
+// their config — and exits 2. Built FROM scratch around a static binary, as a fixed repo:tag.
+const exitsAtStart = "scimreplay-test/exits-at-start:dev"
+
+const exitsAtStartMain = `package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	for i := 1; i <= 25; i++ {
+		fmt.Printf("boot step %02d\n", i)
+	}
+	fmt.Printf("fatal: SCIM_TOKEN %s is not accepted: DATABASE_URL is not set\n", os.Getenv("SCIM_TOKEN"))
+	os.Exit(2)
+}
+`
+
+func buildExitsAtStart(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"go.mod":     "module exitsatstart\n\ngo 1.22\n",
+		"main.go":    exitsAtStartMain,
+		"Dockerfile": "FROM scratch\nCOPY exits /exits\nUSER 65534:65534\nENTRYPOINT [\"/exits\"]\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", "exits", ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOFLAGS=", "GOTOOLCHAIN=local")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	quietDocker()
+	if _, err := harness.BuildImage(ctx, dir, exitsAtStart); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A container that exits while starting: the gate says how it ended and shows the last lines of
+// its log — the server's own reason — token redacted, on the console and in every report,
+// instead of testcontainers' bare "container exited with code 2".
+func TestGateContainerExitsWhileStarting(t *testing.T) {
+	buildExitsAtStart(t)
+	const token = "srt_exits_at_start_0123456789abcdef"
+	const reason = "fatal: SCIM_TOKEN " + harness.Redacted + " is not accepted: DATABASE_URL is not set"
+	runID := testRunID(t)
+	dir := t.TempDir()
+	junit := filepath.Join(dir, "junit.xml")
+	r := runCLI(t, []string{"SCIMREPLAY_TARGET_TOKEN=" + token}, "gate", "--target-image", exitsAtStart,
+		"--target-env", "SCIM_TOKEN={{token}}", "--target-startup-timeout", "30s",
+		"--label-filter", "scenario:identical-repush || scenario:aiw-put", "--run-id", runID, "--junit", junit)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The closing verdict: the scenario that started the target shows why it stopped; the other
+	// names that failure in one line, without the log again.
+	i := strings.Index(r.stdout, "\nCOULD NOT RUN ")
+	if i < 0 {
+		t.Fatalf("no scenario could not run:\n%s", r.stdout)
+	}
+	closing := r.stdout[i:]
+	t.Logf("verdict:%s", closing)
+	var first, later string
+	for _, block := range strings.Split(closing, "\nCOULD NOT RUN ")[1:] {
+		if strings.Contains(block, "the target did not start for ") {
+			later = block
+		} else {
+			first = block
+		}
+	}
+	for _, want := range []string{"container exited with code 2\n", "the last 20 of its 26 log lines:", "boot step 07", reason} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the verdict lacks %q:\n%s", want, closing)
+		}
+	}
+	if strings.Contains(first, "boot step 06") {
+		t.Errorf("the verdict shows more than the log's last 20 lines:\n%s", closing)
+	}
+	if !strings.Contains(later, "exited with code 2 (its log is in that spec's report)") || strings.Contains(later, "boot step") {
+		t.Errorf("the later scenario should name the first failure in one line:\n%s", closing)
+	}
+	run, err := reports.ReadJUnit(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inJUnit := false
+	for _, c := range run.Cases {
+		inJUnit = inJUnit || strings.Contains(c.Message, "exited with code 2") && strings.Contains(c.Message, reason)
+	}
+	if !inJUnit {
+		t.Errorf("no JUnit failure message holds the exit code and the reason: %+v", run.Cases)
+	}
+	summary, err := os.ReadFile(filepath.Join(dir, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(summary), reason) {
+		t.Errorf("summary.md lacks the reason:\n%s", summary)
+	}
+	for name, text := range map[string]string{"stdout": r.stdout, "stderr": r.stderr, "summary.md": string(summary), "junit.xml": readFile(t, junit)} {
+		if strings.Contains(text, token) {
+			t.Errorf("%s holds the token", name)
+		}
+	}
+	expectNoContainers(t, runID)
+}
+
+// A container that runs but never gets ready within its startup timeout: the reason says so,
+// and what the container logged meanwhile.
+func TestGateContainerNeverReadyShowsItsLog(t *testing.T) {
+	image := misbehaveImage(t)
+	runID := testRunID(t)
+	args := append([]string{"gate", "--label-filter", theScenario, "--run-id", runID, "--target-startup-timeout", "3s",
+		"--target-env", "MISBEHAVE_TRIGGER=none"}, imageTargetFlags(image, misbehave.Hang, 0)...)
+	r := runCLI(t, nil, args...)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	verdict := verdictBlock(r.stdout)
+	t.Logf("verdict:%s", verdict)
+	for _, want := range []string{"could not run: run target " + image + ": not ready after 3s (its startup timeout): ", "misbehave: hang GET /scim/v2/ServiceProviderConfig"} {
+		if !strings.Contains(verdict, want) {
+			t.Errorf("the verdict lacks %q:\n%s", want, verdict)
+		}
+	}
+	expectNoContainers(t, runID)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/scimreplay/scimreplay/fakes/reference"
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/reports"
+	"github.com/scimreplay/scimreplay/suites/forcesync"
 )
 
 // theScenario keeps each gate run short: the force sync ACCESS-1003 was filed with.
@@ -381,5 +382,51 @@ func TestGateURLTargetNeedsNoDocker(t *testing.T) {
 		append([]string{"gate", "--target-url", u, "--label-filter", theScenario}, referenceProbes()...)...)
 	if r.code != 0 {
 		t.Fatalf("exit %d, want 0 with no Docker daemon for a URL target\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// --target-url is the SCIM base URL, as Okta's "SCIM connector base URL" or Entra's "Tenant
+// URL" give it, path included: the whole catalogue gates the reference directory served at
+// http://127.0.0.1:PORT/scim/v2 (never sending /scim/v2/scim/v2/…), green when it is clean and
+// red with its access-1003 fault. The probes stay on the server's root.
+func TestGateCatalogueOnATargetURLWithItsBasePath(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		faults []string
+		code   int
+	}{
+		{"clean", nil, 0},
+		{"access-1003", []string{"access-1003"}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			spec, stop, err := reference.Serve(c.faults, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stop()
+			if spec.BasePath != "/scim/v2" || strings.Count(spec.URL, "/") != 2 {
+				t.Fatalf("reference.Serve gives %s with base path %s: this test wants the path in the URL", spec.URL, spec.BasePath)
+			}
+			baseURL := spec.URL + spec.BasePath
+			r := runCLI(t, []string{"SCIMREPLAY_TARGET_TOKEN=" + spec.Token},
+				append([]string{"gate", "--target-url", baseURL, "--settle", "0"}, referenceProbes()...)...)
+			if r.code != c.code {
+				t.Fatalf("exit %d, want %d\n%s\n%s", r.code, c.code, r.stdout, r.stderr)
+			}
+			if strings.Contains(r.stdout, "/scim/v2/scim/v2") {
+				t.Errorf("a request went to the base path twice:\n%s", r.stdout)
+			}
+			scenarios, err := forcesync.LoadScenarios("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			status := map[int]string{0: "PASS", 1: "FAIL"}[c.code]
+			if n := strings.Count(r.stdout, "\n"+status+" "); n == 0 || (c.code == 0 && n != len(scenarios)) {
+				t.Errorf("%d scenarios %s of %d in the catalogue:\n%s", n, status, len(scenarios), verdictBlock(r.stdout))
+			}
+			if c.code == 1 && !strings.Contains(r.stdout, "(unmanaged): link acct-bob+") {
+				t.Errorf("the regression does not name the run's unmanaged bob:\n%s", r.stdout)
+			}
+		})
 	}
 }

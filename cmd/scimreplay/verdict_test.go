@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/scimreplay/scimreplay/reports"
 )
@@ -29,5 +32,61 @@ func TestPrintVerdictBoundsEachDiff(t *testing.T) {
 	}
 	if !strings.Contains(s, "PASS identical-repush") || !strings.Contains(s, "FAIL large-org-paging") {
 		t.Fatalf("every scenario is listed:\n%s", s)
+	}
+}
+
+// With Ginkgo's own output not shown, what only it used to say reaches the user another way.
+func TestUnreportedOutcomes(t *testing.T) {
+	panicked := types.Report{SpecReports: types.SpecReports{{LeafNodeType: types.NodeTypeIt, State: types.SpecStatePanicked}}}
+	for name, tc := range map[string]struct {
+		code      int
+		passed    bool
+		reportErr error
+		verbose   bool
+		report    types.Report
+		want      int
+		stdout    string
+		stderr    string
+	}{
+		"reports not written":             {exitOK, true, errors.New("write /x/junit.xml: permission denied"), false, types.Report{}, exitCannotRun, "", "scimreplay gate: write /x/junit.xml: permission denied\n"},
+		"a regression, reports unwritten": {exitRegression, true, errors.New("write x: full"), false, types.Report{}, exitCannotRun, "", "write x: full"},
+		"Ginkgo failed after the report":  {exitOK, false, nil, false, types.Report{}, exitCannotRun, "", "Ginkgo failed the suite after its report was taken"},
+		"a regression Ginkgo failed too":  {exitRegression, false, nil, false, types.Report{}, exitRegression, "", ""},
+		"a panic":                         {exitCannotRun, false, nil, false, panicked, exitCannotRun, "run again with -v for where", ""},
+		"a panic, verbose":                {exitCannotRun, false, nil, true, panicked, exitCannotRun, "", ""},
+		"a pass":                          {exitOK, true, nil, false, types.Report{}, exitOK, "", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			got := unreported(tc.code, tc.passed, tc.reportErr, tc.verbose, tc.report, &stdout, &stderr, "gate")
+			if got != tc.want {
+				t.Errorf("exit %d, want %d", got, tc.want)
+			}
+			for what, w := range map[string]struct{ got, want string }{"stdout": {stdout.String(), tc.stdout}, "stderr": {stderr.String(), tc.stderr}} {
+				if w.want == "" && w.got != "" || !strings.Contains(w.got, w.want) {
+					t.Errorf("%s %q, want %q", what, w.got, w.want)
+				}
+			}
+		})
+	}
+}
+
+// A suite node that failed (no Docker daemon) fails every check unseen: conformance's verdict
+// says why itself.
+func TestPrintConformanceSaysWhyNothingRan(t *testing.T) {
+	r := types.Report{SuiteSucceeded: false, SpecReports: types.SpecReports{
+		{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed, Failure: types.Failure{Message: "no Docker daemon answers at DOCKER_HOST=unix:///x"}},
+		{LeafNodeType: types.NodeTypeIt, State: types.SpecStateSkipped, LeafNodeText: "finds a user"},
+	}}
+	var out bytes.Buffer
+	printConformance(&out, r, exitCannotRun)
+	if want := "COULD NOT RUN [BeforeSuite]\n    no Docker daemon answers at DOCKER_HOST=unix:///x\nverdict: COULD NOT RUN"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+	interrupted := types.Report{SuiteSucceeded: false, SpecialSuiteFailureReasons: []string{"Interrupted by User"}}
+	out.Reset()
+	printConformance(&out, interrupted, exitCannotRun)
+	if want := "COULD NOT RUN the suite\n    Interrupted by User\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
 	}
 }

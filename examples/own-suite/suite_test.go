@@ -60,7 +60,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	// link, which domains are verified.
 	suite.Target = harness.TargetSpec{
 		Name:            "our-scim-server",
-		URL:             endpoint,
+		URL:             endpoint + "/scim/v2", // its SCIM base URL, as Okta and Entra are given it
 		Token:           token,
 		VerifiedDomains: []string{"acme.example"},
 		LinkProbe:       harness.LinkProbe{Attribute: elimity.LinkAttribute},

@@ -171,3 +171,106 @@ func FuzzImportHAR(f *testing.F) {
 		}
 	})
 }
+
+// entraSample is Entra-shaped traffic as a HAR 1.2 file: the test connection, the initial cycle
+// (lookups, POST /Users, POST /Groups with the ADSCIM schema, "Add" of members with
+// {"$ref": null}) and a "Restart provisioning" page (lookups, PATCH /Users re-sending every
+// mapped attribute with "Replace" and active "True", group lookups with
+// excludedAttributes=members). Shapes from Microsoft Learn's SCIM tutorial and Known issues
+// page; it holds no User-Agent, as no public source gives Entra's, so its shapes alone must
+// tell.
+const entraSample = "testdata/entra-restart-provisioning.har"
+
+const entraToken = "entra-har-secret-Kq93JdLw0PzX5mV"
+
+func importEntra(t *testing.T, pseudo bool) []byte {
+	t.Helper()
+	data, err := os.ReadFile(entraSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, warnings, err := har.Import(data, har.Options{Pseudonymise: pseudo}, record.Options{Name: "entra-imported", Source: "Entra HAR sample in testdata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("warnings %q", warnings)
+	}
+	return out
+}
+
+// An Entra capture imports as an Entra scenario that loads: idp: entra told by its shapes,
+// the token redacted, the "Restart provisioning" page as the force sync, and the recording
+// replays against a fresh directory without moving anything.
+func TestImportEntraCapture(t *testing.T) {
+	out := importEntra(t, false)
+	if strings.Contains(string(out), entraToken) {
+		t.Error("the imported scenario holds the bearer token")
+	}
+	sc, err := scenario.Parse("entra.yaml", out)
+	if err != nil {
+		t.Fatalf("the imported Entra scenario does not load: %v\n%s", err, out)
+	}
+	if sc.IdP != scenario.IdPEntra {
+		t.Errorf("idp %q, want entra\n%s", sc.IdP, out)
+	}
+	if len(sc.Provision) != 8 || len(sc.ForceSync) != 7 {
+		t.Errorf("%d provision steps (want 8), %d forceSync steps (want 7)", len(sc.Provision), len(sc.ForceSync))
+	}
+	for _, want := range []string{`# idp: entra, told by `, `PATCH ops in capitals ("Add", "Replace")`, "excludedAttributes=members", "the ADSCIM group schema in POST /Groups", `active sent as a string ("True")`, "Entra's test connection"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the scenario does not say %q:\n%s", want, out)
+		}
+	}
+	for _, want := range []string{"op: Replace", "value: \"True\"", "excludedAttributes: members", "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group", "$ref: null"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the recording lost Entra's shape %q:\n%s", want, out)
+		}
+	}
+
+	spec := reference.Target(nil, nil)
+	d, err := directory.New(directory.Config{Token: spec.Token, VerifiedDomains: spec.VerifiedDomains})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(d)
+	defer srv.Close()
+	c := harness.NewClient(srv.URL+"/scim/v2", spec.Token)
+	c.Timeout = 10 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := (&okta.Replayer{Client: c}).Replay(ctx, sc, "t", okta.Options{Probes: harness.Probes{Link: spec.LinkProbe, Audit: spec.AuditProbe}, Managed: spec.Classifier()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Diff.Empty() {
+		t.Fatalf("the recorded Restart provisioning moved state:\n%s", res.Diff)
+	}
+	if len(res.Before.Users) != 2 || len(res.Before.Groups) != 1 || len(res.Before.Groups[0].Members) != 2 {
+		t.Fatalf("snapshot scope: %+v", res.Before)
+	}
+}
+
+func TestImportEntraPseudonymises(t *testing.T) {
+	text := string(importEntra(t, true))
+	for _, real := range []string{"alice", "Alice", "Archer", "bob@", "Bob", "Brown"} {
+		if strings.Contains(text, real) {
+			t.Errorf("pseudonymised Entra file still holds %q:\n%s", real, text)
+		}
+	}
+	if _, err := scenario.Parse("p.yaml", []byte(text)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Okta's capture says okta, told by its shapes and its User-Agent.
+func TestImportOktaCaptureSaysOkta(t *testing.T) {
+	out, _ := importSample(t, har.Options{})
+	sc, err := scenario.Parse("okta.yaml", []byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.IdP != scenario.IdPOkta || !strings.Contains(string(out), `# idp: okta, told by User-Agent "Okta SCIM Client 1.0.0"`) {
+		t.Errorf("idp %q\n%s", sc.IdP, out)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,6 +20,9 @@ type Options struct {
 	Name   string // scenario name (lower-case, digits, dashes)
 	Title  string
 	Source string // where the traffic comes from; required by the format
+	// IdP is the scenario's idp: scenario.IdPOkta or scenario.IdPEntra; empty, DetectIdP tells
+	// from the exchanges, and a comment line says what told.
+	IdP    string
 	Labels []string
 	// Comment lines go at the top of the file, each prefixed with "# ".
 	Comment []string
@@ -47,6 +51,14 @@ func Build(exs []Exchange, o Options) ([]byte, []string, error) {
 			warnings = append(warnings, fmt.Sprintf("left out %s %s: not a SCIM method", ex.Method, ex.Path))
 		}
 	}
+	if o.IdP == "" {
+		d := DetectIdP(kept)
+		o.IdP = d.IdP
+		o.Comment = append(o.Comment, "idp: "+d.String()+".")
+	}
+	if !slices.Contains(scenario.IdPs, o.IdP) {
+		return nil, nil, fmt.Errorf("idp %q: want %s", o.IdP, strings.Join(scenario.IdPs, " or "))
+	}
 	phases := Split(kept)
 	byPhase := map[Phase][]any{}
 	responses := false
@@ -71,6 +83,7 @@ func Build(exs []Exchange, o Options) ([]byte, []string, error) {
 		add("title", str(o.Title))
 	}
 	add("source", str(o.Source))
+	add("idp", str(o.IdP))
 	if len(o.Labels) > 0 {
 		l := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
 		for _, s := range o.Labels {
@@ -282,10 +295,10 @@ func compact(n *yaml.Node) int {
 
 // Split gives each exchange its phase. Explicit phases (a HAR page, a proxy marker) are kept and
 // carry on to the exchanges after them; exchanges before the first marker are provisioning.
-// With no marker at all, provisioning is the longest prefix of Okta's provisioning shapes:
-// lookups (GET with a filter), discovery (ServiceProviderConfig, Schemas, ResourceTypes),
-// POST /Users and /Groups, and PATCH of a group created in that prefix (its first membership
-// push). Everything after is the force sync.
+// With no marker at all, provisioning is the longest prefix of provisioning shapes, Okta's and
+// Entra's alike: lookups (GET with a filter; Entra's test connection among them), discovery
+// (ServiceProviderConfig, Schemas, ResourceTypes), POST /Users and /Groups, and PATCH of a group
+// created in that prefix (its first membership push). Everything after is the force sync.
 func Split(exs []Exchange) []Phase {
 	out := make([]Phase, len(exs))
 	marked := false

@@ -32,7 +32,7 @@ func ParsePhase(s string) (Phase, bool) {
 	switch k {
 	case "provision", "provisioning":
 		return PhaseProvision, true
-	case "forcesync", "sync", "resync":
+	case "forcesync", "sync", "resync", "restart", "restartprovisioning": // Entra's force sync is "Restart provisioning"
 		return PhaseForceSync, true
 	case "verify", "verification":
 		return PhaseVerify, true
@@ -49,11 +49,14 @@ type Exchange struct {
 	Query []scenario.KV // decoded, in order
 	// Header holds the request headers worth replaying (If-Match, Prefer…): never a credential,
 	// never the headers Okta's client sends by itself.
-	Header   http.Header
-	ReqBody  []byte
-	Status   int
-	RespBody []byte
-	Phase    Phase
+	Header http.Header
+	// UserAgent is the request's User-Agent, kept to tell which identity provider sent the
+	// traffic (DetectIdP); it is not replayed.
+	UserAgent string
+	ReqBody   []byte
+	Status    int
+	RespBody  []byte
+	Phase     Phase
 }
 
 // SplitQuery decodes a raw query string into ordered pairs.

@@ -138,7 +138,7 @@ func (p *Pseudonymiser) value(v any, key string) any {
 	switch x := v.(type) {
 	case string:
 		s := p.Text(x)
-		switch lk := strings.ToLower(key); {
+		switch lk := strings.ToLower(attrName(key)); {
 		case lk == "display" || lk == "displayname":
 			s = p.names(s, false)
 		case nameKeys[lk]:
@@ -147,9 +147,22 @@ func (p *Pseudonymiser) value(v any, key string) any {
 		return s
 	case map[string]any:
 		out := make(map[string]any, len(x))
+		// A PATCH operation's value is named by its path (Entra's "Replace" of
+		// "name.familyName" carries a family name).
+		opPath, isOp := x["path"].(string)
+		_, hasOp := x["op"]
+		isOp = isOp && hasOp
 		for k, e := range x {
 			if k == "schemas" {
 				out[k] = e
+				continue
+			}
+			if isOp && k == "value" {
+				if strings.EqualFold(attrName(opPath), "name") {
+					out[k] = p.nameObject(e)
+				} else {
+					out[k] = p.value(e, opPath)
+				}
 				continue
 			}
 			if strings.EqualFold(k, "name") {
@@ -167,6 +180,26 @@ func (p *Pseudonymiser) value(v any, key string) any {
 		return out
 	}
 	return v
+}
+
+// attrName is the attribute a key or PATCH path names, without its schema URN, value filter
+// or parent: "name.familyName" and "urn:…:User:name.familyName" → "familyName",
+// `emails[type eq "work"].value` → "value"; a plain key is itself.
+func attrName(path string) string {
+	if i := strings.IndexByte(path, '['); i >= 0 {
+		rest := path[i:]
+		path = path[:i]
+		if j := strings.IndexByte(rest, ']'); j >= 0 {
+			path += rest[j+1:]
+		}
+	}
+	if i := strings.LastIndexByte(path, ':'); i >= 0 {
+		path = path[i+1:]
+	}
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		path = path[i+1:]
+	}
+	return path
 }
 
 func (p *Pseudonymiser) nameObject(v any) any {

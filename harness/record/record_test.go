@@ -292,3 +292,108 @@ func TestPseudonymiserIsConsistentAndKeepsCase(t *testing.T) {
 		t.Errorf("names not consistent: %q / %q / %q / %q", full, post.DisplayName, patch.Operations[0].Value[0].Display, patch.DisplayName)
 	}
 }
+
+func patchEx(path string, ops ...map[string]any) record.Exchange {
+	body, _ := json.Marshal(map[string]any{"schemas": []string{okta.SchemaPatchOp}, "Operations": ops})
+	return record.Exchange{Method: http.MethodPatch, Path: path, ReqBody: body, Status: 204}
+}
+
+// DetectIdP tells Okta's traffic from Entra's by the User-Agent and by shapes only one of them
+// sends, Entra's flag dialect (aadOptscim062020: lower-case ops, booleans) included, and says
+// okta, the format's default, when nothing tells.
+func TestDetectIdP(t *testing.T) {
+	lookup := func(ua, filter string, total int, extra ...scenario.KV) record.Exchange {
+		return record.Exchange{Method: http.MethodGet, Path: "/Users", UserAgent: ua, Status: 200,
+			Query: append([]scenario.KV{{Key: "filter", Value: filter}}, extra...), RespBody: []byte(fmt.Sprintf(`{"totalResults":%d}`, total))}
+	}
+	for _, c := range []struct {
+		name  string
+		exs   []record.Exchange
+		idp   string
+		mixed bool
+		why   string
+	}{
+		{"nothing tells", []record.Exchange{{Method: http.MethodGet, Path: "/Users/1", Status: 200}}, scenario.IdPOkta, false, "the scenario format's default"},
+		{"Okta's User-Agent", []record.Exchange{lookup(harness.OktaUserAgent, `userName eq "a@x.example"`, 0)}, scenario.IdPOkta, false, `User-Agent "Okta SCIM Client 1.0.0"`},
+		{"Okta's shapes", []record.Exchange{
+			lookup("", `userName eq "a@x.example"`, 0, scenario.KV{Key: "startIndex", Value: "1"}, scenario.KV{Key: "count", Value: "100"}),
+			{Method: http.MethodPut, Path: "/Users/1", ReqBody: []byte(`{"userName":"a@x.example","groups":[]}`), Status: 200},
+			patchEx("/Groups/g", map[string]any{"op": "replace", "value": map[string]any{"id": "g", "displayName": "G"}}),
+		}, scenario.IdPOkta, false, `a full PUT /Users carrying "groups"`},
+		{"a User-Agent naming Azure", []record.Exchange{lookup("Azure-AD-SCIM-Provisioning/1.0", `userName eq "a@x.example"`, 1)}, scenario.IdPEntra, false, `User-Agent "Azure-AD-SCIM-Provisioning/1.0"`},
+		{"Entra's default dialect", []record.Exchange{
+			lookup("", `externalId eq "8f14e45f-ceea-467f-a8d3-6e1b2c3d4e5f"`, 0),
+			patchEx("/Users/1", map[string]any{"op": "Replace", "path": "active", "value": "False"}),
+			patchEx("/Groups/g", map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"$ref": nil, "value": "1"}}}),
+		}, scenario.IdPEntra, false, `PATCH ops in capitals ("Remove", "Replace")`},
+		{"Entra's aadOptscim062020 dialect", []record.Exchange{
+			{Method: http.MethodGet, Path: "/Groups/g", Query: []scenario.KV{{Key: "excludedAttributes", Value: "members"}}, Status: 200},
+			patchEx("/Users/1", map[string]any{"op": "replace", "value": map[string]any{"name.givenName": "Kkom", "active": false}}),
+			patchEx("/Users/1", map[string]any{"op": "replace", "path": `emails[type eq "work"].value`, "value": "a@x.example"}),
+		}, scenario.IdPEntra, false, "a pathless PATCH value with dotted keys"},
+		{"a found GUID is no test connection", []record.Exchange{lookup("", `externalId eq "8f14e45f-ceea-467f-a8d3-6e1b2c3d4e5f"`, 1)}, scenario.IdPOkta, false, "default"},
+		{"the User-Agent outranks shapes", []record.Exchange{
+			lookup(harness.OktaUserAgent, `userName eq "a@x.example"`, 0),
+			patchEx("/Users/1", map[string]any{"op": "Replace", "path": "active", "value": "False"}),
+		}, scenario.IdPOkta, true, "User-Agent"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := record.DetectIdP(c.exs)
+			if d.IdP != c.idp || d.Mixed != c.mixed || !strings.Contains(d.String(), c.why) {
+				t.Errorf("%+v, want %s (mixed %t) told by %q", d, c.idp, c.mixed, c.why)
+			}
+		})
+	}
+}
+
+// Traffic recorded by the proxy keeps its User-Agent for DetectIdP (never replayed), and Entra's
+// traffic through it is written as an Entra scenario that loads.
+func TestProxyRecordsEntraTraffic(t *testing.T) {
+	up := newDirectory(t)
+	p, err := record.NewProxy(up.URL+"/scim/v2", 5*time.Second, record.PhaseProvision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := httptest.NewServer(p)
+	defer front.Close()
+	const ua = "Azure AD SCIM client (test)"
+	send := func(method, path, body string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(method, front.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("User-Agent", ua)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var doc map[string]any
+		json.NewDecoder(resp.Body).Decode(&doc)
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, doc)
+		}
+		return doc
+	}
+	send(http.MethodGet, `/Users?filter=externalId%20eq%20%228f14e45f-ceea-467f-a8d3-6e1b2c3d4e5f%22`, "")
+	u := send(http.MethodPost, "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"jane@acme.example","externalId":"jane","active":true}`)
+	if _, err := http.Post(front.URL+record.PhasePath+"restart-provisioning", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	send(http.MethodPatch, "/Users/"+u["id"].(string), `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"True"}]}`)
+	exs, _ := p.Stop()
+	if len(exs) != 3 || exs[0].UserAgent != ua {
+		t.Fatalf("%d exchanges, User-Agent %q", len(exs), exs[0].UserAgent)
+	}
+	out, _, err := record.Build(exs, record.Options{Name: "entra-recorded", Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenario.Parse("r.yaml", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.IdP != scenario.IdPEntra || len(sc.ForceSync) != 1 || strings.Contains(string(out), "User-Agent:") {
+		t.Errorf("idp %q, %d forceSync steps, or a User-Agent to replay:\n%s", sc.IdP, len(sc.ForceSync), out)
+	}
+}

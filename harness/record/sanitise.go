@@ -172,8 +172,10 @@ func Capture(method, path, rawQuery string, header http.Header, reqBody []byte, 
 		Method: strings.ToUpper(method),
 		Path:   harness.Redact(path, secrets...),
 		Header: keepHeaders(header, secrets),
-		Status: status,
-		Phase:  phase,
+		// Redacted like every value kept, though a User-Agent holds no credential.
+		UserAgent: harness.Redact(header.Get("User-Agent"), secrets...),
+		Status:    status,
+		Phase:     phase,
 	}
 	q, err := SplitQuery(rawQuery)
 	if err != nil {

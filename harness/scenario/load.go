@@ -224,12 +224,12 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 var keyRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 func (p *parser) scenario(n *yaml.Node) *Scenario {
-	sc := &Scenario{File: p.file, Repeat: 1}
+	sc := &Scenario{File: p.file, Repeat: 1, IdP: IdPOkta}
 	p.vars = map[string]bool{}
 	var provision, forceSync, verify, orgNode *yaml.Node
 	seenVersion := false
 	var idpNode, entraNode *yaml.Node
-	p.fields(n, "the scenario", []string{"version", "name", "title", "description", "source", "labels", "repeat", "rebind", "idp", "entra", "org", "provision", "forceSync", "verify"}, func(k string, v *yaml.Node) {
+	p.fields(n, "the scenario", []string{"version", "name", "title", "description", "source", "idp", "labels", "repeat", "rebind", "entra", "org", "provision", "forceSync", "verify"}, func(k string, v *yaml.Node) {
 		switch k {
 		case "version":
 			seenVersion = true
@@ -248,6 +248,13 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 			sc.Description = p.str(v, "description")
 		case "source":
 			sc.Source = p.str(v, "source")
+		case "idp":
+			idpNode = v
+			sc.IdP = p.str(v, "idp")
+			if !contains(IdPs, sc.IdP) {
+				p.errf(v, "idp must be %s, not %q", strings.Join(IdPs, " or "), sc.IdP)
+				sc.IdP = IdPOkta
+			}
 		case "labels":
 			sc.Labels = p.strings(v, "labels")
 			p.checkLabels(v, sc.Labels)
@@ -265,13 +272,6 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 			sc.Repeat = p.integer(v, "repeat")
 			if sc.Repeat < 1 || sc.Repeat > 100 {
 				p.errf(v, "repeat must be between 1 and 100")
-			}
-		case "idp":
-			idpNode = v
-			switch sc.IdP = p.str(v, "idp"); sc.IdP {
-			case IdPOkta, IdPEntra, "":
-			default:
-				p.errf(v, "idp must be %s or %s, not %q", IdPOkta, IdPEntra, sc.IdP)
 			}
 		case "entra":
 			entraNode = v

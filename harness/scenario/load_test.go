@@ -244,3 +244,33 @@ func TestOrgIndexSurvivesHandEdits(t *testing.T) {
 		t.Error("found a user that is not there")
 	}
 }
+
+// idp: says whose traffic a scenario holds: okta when the file does not say, entra, and
+// nothing else, with the place of a bad value.
+func TestParseIdP(t *testing.T) {
+	for in, want := range map[string]string{
+		"":             IdPOkta,
+		"idp: okta\n":  IdPOkta,
+		"idp: entra\n": IdPEntra,
+	} {
+		// (a plain request: okta: macros belong to Okta's scenarios only)
+		sc, err := Parse("t.yaml", []byte("version: 1\nname: x\nsource: s\n"+in+"forceSync: [{method: GET, path: /Users}]\n"))
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if sc.IdP != want {
+			t.Errorf("%q: idp %q, want %q", in, sc.IdP, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"idp: azure\n":            `t.yaml:4:6: idp must be okta or entra, not "azure"`,
+		"idp: Entra\n":            `t.yaml:4:6: idp must be okta or entra, not "Entra"`,
+		"idp: [entra]\n":          `t.yaml:4:6: idp must be a string, not a list`,
+		"idp: okta\nidp: entra\n": `t.yaml:5:1: key "idp" given twice`,
+	} {
+		_, err := Parse("t.yaml", []byte("version: 1\nname: x\nsource: s\n"+in+"forceSync: [{okta: listUsers}]\n"))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", in, err, want)
+		}
+	}
+}

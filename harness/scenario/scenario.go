@@ -25,16 +25,17 @@ type Scenario struct {
 	Title       string
 	Description string
 	Source      string
-	Labels      []string
+	// IdP is the identity provider whose traffic the scenario holds: IdPOkta (the default when
+	// the file does not say) or IdPEntra. It decides which macros its steps may name and whose
+	// client replays it.
+	IdP    string
+	Labels []string
 	// Repeat replays the forceSync phase this many times (idempotency); default 1.
 	Repeat int
 	// Rebind is "auto" for recordings whose paths and bodies hold the ids of the server they were
 	// recorded against: the replay pairs each step's recorded response ids with the live ones and
 	// rewrites later requests. "" (off) for scenarios that use {{templates}} instead.
 	Rebind string
-	// IdP is the identity provider whose traffic the scenario is: IdPOkta (the default) or
-	// IdPEntra. It decides which macros its steps may name and whose client replays it.
-	IdP string
 	// Entra holds the settings of an Entra scenario (IdP IdPEntra).
 	Entra     EntraSettings
 	Org       Org
@@ -43,11 +44,14 @@ type Scenario struct {
 	Verify    []Step
 }
 
-// Identity providers a scenario may be for.
+// Identity providers a scenario's traffic can come from (its `idp:` key).
 const (
 	IdPOkta  = "okta"
 	IdPEntra = "entra"
 )
+
+// IdPs are the values of a scenario's `idp:` key, the default first.
+var IdPs = []string{IdPOkta, IdPEntra}
 
 // EntraSettings are what an Entra provisioning job is configured with that changes what it
 // sends.

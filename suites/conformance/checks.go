@@ -50,7 +50,7 @@ func checkAuth(ctx context.Context, s *session) {
 	}
 	for _, tok := range []string{"", "wrong-" + harness.RandomToken()} {
 		c := harness.NewClient(s.client.BaseURL, tok)
-		c.Timeout = s.client.Timeout
+		c.Timeout, c.Query = s.client.Timeout, s.client.Query
 		c.Observe(s.log.Add)
 		resp, err := c.Do(ctx, http.MethodGet, "/Users?startIndex=1&count=1", nil, nil)
 		if err != nil {

@@ -1,10 +1,13 @@
-// Package conformance holds the Ginkgo specs of what Okta's SCIM client requires of a server
-// before any sync can be trusted: lookup by userName, the answers Okta expects to creates,
-// duplicates and unknown ids, paging, the PUT and PATCH shapes Okta sends, group membership
-// changes, and authentication. Each check is its own spec labelled conformance:<check>, so a team
-// sees exactly which behaviour is missing. Specs registers them in any suite against the target
-// of a framework.Suite; the same specs run under `go test` (suite_test.go) and `scimreplay
-// conformance`.
+// Package conformance holds the Ginkgo specs of what an identity provider's SCIM client requires
+// of a server before any sync can be trusted. For Okta: lookup by userName, the answers Okta
+// expects to creates, duplicates and unknown ids, paging, the PUT and PATCH shapes Okta sends,
+// group membership changes, and authentication. For Microsoft Entra ID (checks named entra-…):
+// its test connection and match by externalId, group lookups with excludedAttributes=members,
+// PATCH ops in capitals, active as the strings "True" and "False", and member add and remove
+// with value lists. Each check is its own spec labelled conformance:<check> and idp:<idp>, so a
+// team sees exactly which behaviour is missing. Specs registers them in any suite against the
+// target of a framework.Suite; the same specs run under `go test` (suite_test.go) and
+// `scimreplay conformance`.
 package conformance
 
 import (
@@ -36,27 +39,36 @@ const (
 	schemaError        = "urn:ietf:params:scim:api:messages:2.0:Error"
 )
 
-// Check is one behaviour Okta relies on.
+// Check is one behaviour an identity provider relies on.
 type Check struct {
 	Name        string // the label is LabelPrefix+Name
 	Requirement string // the spec's text
 	run         func(ctx context.Context, s *session)
 }
 
-// Checks is the suite, in the order a reader should meet it.
-func Checks() []Check { return append([]Check(nil), checks...) }
+// IdP is the identity provider whose requirement the check is: "entra" for the checks named
+// entra-…, else "okta". The spec is labelled idp:<IdP>.
+func (c Check) IdP() string {
+	if strings.HasPrefix(c.Name, "entra-") {
+		return "entra"
+	}
+	return "okta"
+}
 
-// Specs registers the checks: Describe("conformance") holding one It per check, all against one
-// target of s started before the first (an Ordered container, each check run whatever the ones
-// before found). The checks only touch users and groups they create, with names unique to the
+// Checks is the suite, in the order a reader should meet it: Okta's checks, then Entra's.
+func Checks() []Check { return slices.Concat(checks, entraChecks) }
+
+// Specs registers the checks: Describe("conformance") holding one It per check, labelled
+// conformance:<name> and idp:<its IdP>, all against one target of s started before the first (an
+// Ordered container, each check run whatever the ones before found). The checks only touch users and groups they create, with names unique to the
 // run, so they may run against a server with other data in it. Like forcesync.Specs it returns
 // true, for `var _ = conformance.Specs(suite)`.
 func Specs(s *framework.Suite) bool {
 	var seq atomic.Int64
-	Describe("conformance", Label("idp:okta"), Ordered, ContinueOnFailure, func() {
+	Describe("conformance", Ordered, ContinueOnFailure, func() {
 		f := s.NewSharedFramework()
-		for _, c := range checks {
-			It(c.Requirement, Label(LabelPrefix+c.Name), func(ctx SpecContext) {
+		for _, c := range Checks() {
+			It(c.Requirement, Label(LabelPrefix+c.Name, "idp:"+c.IdP()), func(ctx SpecContext) {
 				ss := &session{target: f.Target, client: f.Client(ctx), run: s.ID(), seq: &seq, log: f.Requests()}
 				c.run(ctx, ss)
 			}, NodeTimeout(2*time.Minute))
@@ -105,10 +117,17 @@ func (s *session) do(ctx context.Context, method, path string, body any) *harnes
 	return resp
 }
 
-// expect checks the status of an answer and decodes its JSON body (nil for an empty one).
+// expect checks the status of an answer to a request Okta sends and decodes its JSON body (nil
+// for an empty one).
 func expect(resp *harness.Response, what string, status ...int) map[string]any {
 	GinkgoHelper()
-	Expect(resp.Status).To(BeElementOf(status), "%s answered %d, Okta expects %v; body: %s", what, resp.Status, status, truncate(string(resp.Body), 400))
+	return expectFrom("Okta", resp, what, status...)
+}
+
+// expectFrom is expect for a request the identity provider idp sends.
+func expectFrom(idp string, resp *harness.Response, what string, status ...int) map[string]any {
+	GinkgoHelper()
+	Expect(resp.Status).To(BeElementOf(status), "%s answered %d, %s expects %v; body: %s", what, resp.Status, idp, status, truncate(string(resp.Body), 400))
 	if len(strings.TrimSpace(string(resp.Body))) == 0 {
 		return nil
 	}

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	stdlog "log"
+	"strings"
 	"sync"
 	"time"
 
@@ -173,7 +174,11 @@ func (f *Framework) start(ctx context.Context, perSpec bool) {
 	spec.Labels = harness.RunLabels(s.ID())
 	By("starting the target " + spec.WithDefaults().Name)
 	logger := stdlog.New(GinkgoWriter, "", stdlog.LstdFlags) // testcontainers' lines, into the spec's output
-	t, err := harness.Run(ctx, spec, testcontainers.WithLogger(logger))
+	opts := []testcontainers.ContainerCustomizer{testcontainers.WithLogger(logger)}
+	if s.RequestTimeout > 0 {
+		opts = append(opts, harness.WithRequestTimeout(s.RequestTimeout)) // bounds a URL target's readiness
+	}
+	t, err := harness.Run(ctx, spec, opts...)
 	f.Target = t
 	DeferCleanup(func() { s.terminateInBackground(t) })
 	if perSpec {
@@ -187,7 +192,13 @@ func (f *Framework) start(ctx context.Context, perSpec bool) {
 		err = harness.RedactError(err, token)
 		s.mu.Lock()
 		if s.startFailure == "" {
-			s.startFailure = fmt.Sprintf("%s: %v", CurrentSpecReport().LeafNodeText, err)
+			// Later specs name the first failure by its first line; its report has the rest
+			// (a container's last log lines).
+			first, _, cut := strings.Cut(err.Error(), "\n")
+			if cut {
+				first += " (its log is in that spec's report)"
+			}
+			s.startFailure = fmt.Sprintf("%s: %s", CurrentSpecReport().LeafNodeText, first)
 		}
 		s.mu.Unlock()
 		if !perSpec {

@@ -1,0 +1,91 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// openPTY opens a pseudo-terminal: the controlling side and the terminal a child writes to.
+func openPTY(t *testing.T) (control, tty *os.File) {
+	t.Helper()
+	control, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	var n, unlock uint32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, control.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); e != 0 {
+		t.Fatalf("unlock the pseudo-terminal: %v", e)
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, control.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); e != 0 {
+		t.Fatalf("number the pseudo-terminal: %v", e)
+	}
+	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return control, tty
+}
+
+// runCLIOnTerminal runs the CLI with its stdout and stderr a terminal, NO_COLOR and CI unset
+// (env may set them again), and returns what it wrote there.
+func runCLIOnTerminal(t *testing.T, env []string, args ...string) (int, string) {
+	t.Helper()
+	control, tty := openPTY(t)
+	defer control.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, scimreplayBinary(t), args...)
+	cmd.Env = append(uncolouredEnv(), env...)
+	cmd.Stdout, cmd.Stderr = tty, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close() // the child holds the terminal now: reading ends when it exits
+	var out bytes.Buffer
+	read := make(chan struct{})
+	go func() { io.Copy(&out, control); close(read) }() // ends with EIO once the child is gone
+	err := cmd.Wait()
+	<-read
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, strings.ReplaceAll(out.String(), "\r\n", "\n")
+}
+
+// On a terminal -v shows Ginkgo's detail in colour, unless NO_COLOR is set: the positive control
+// for TestGateOutputIsTheHarnessOwn, whose files get none. The default output has no Ginkgo
+// detail on a terminal either.
+func TestGateColourOnlyOnATerminal(t *testing.T) {
+	args := []string{"gate", "--reference-loopback", "--settle", "0", "--label-filter", theScenario}
+	code, out := runCLIOnTerminal(t, nil, append(args, "-v")...)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, out)
+	}
+	if !strings.Contains(out, "\x1b[") || !strings.Contains(out, "Ran 1 of 1 Specs") {
+		t.Errorf("-v on a terminal shows no coloured Ginkgo detail:\n%q", out)
+	}
+	code, out = runCLIOnTerminal(t, []string{"NO_COLOR=1"}, append(args, "-v")...)
+	if code != 0 || strings.Contains(out, "\x1b[") || !strings.Contains(out, "Ran 1 of 1 Specs") {
+		t.Errorf("-v with NO_COLOR on a terminal: exit %d, want 0, Ginkgo's detail and no ANSI escape:\n%q", code, out)
+	}
+	code, out = runCLIOnTerminal(t, nil, args...)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, out)
+	}
+	expectNoGinkgoOutput(t, out)
+	expectContains(t, "the terminal", out, "  PASS identical-repush (checked", "\nverdict: PASS")
+}
