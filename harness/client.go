@@ -596,7 +596,7 @@ func checkListPage(ids []string, body []byte, page ListResponse, hasTotal bool) 
 }
 
 // StatusError is an answer with a status the identity provider does not expect: the target
-// failed Okta's traffic.
+// failed the IdP's traffic.
 type StatusError struct {
 	Step   string
 	Method string
@@ -604,6 +604,9 @@ type StatusError struct {
 	Want   []int
 	Got    int
 	Body   string
+	// IdP names the identity provider whose expectation this is ("Entra ID"); "" is Okta, whose
+	// client this package models.
+	IdP string
 }
 
 func (e *StatusError) Error() string {
@@ -615,5 +618,9 @@ func (e *StatusError) Error() string {
 	if e.Step != "" {
 		where = e.Step + ": "
 	}
-	return fmt.Sprintf("%s%s %s answered %d, Okta expects %s; body %s", where, e.Method, e.Path, e.Got, strings.Join(want, " or "), e.Body)
+	idp := e.IdP
+	if idp == "" {
+		idp = "Okta"
+	}
+	return fmt.Sprintf("%s%s %s answered %d, %s expects %s; body %s", where, e.Method, e.Path, e.Got, idp, strings.Join(want, " or "), e.Body)
 }

@@ -66,3 +66,15 @@ func TestClientShortBodyIsATransportError(t *testing.T) {
 		t.Fatalf("error %v, want a transport error saying the answer was cut short", err)
 	}
 }
+
+// A status error says whose expectation the answer broke: Okta's unless another IdP is named.
+func TestStatusErrorNamesTheIdP(t *testing.T) {
+	e := &StatusError{Step: "a.yaml:3:5", Method: "PATCH", Path: "/Users/1", Want: []int{200, 204}, Got: 400, Body: "{}"}
+	if got, want := e.Error(), "a.yaml:3:5: PATCH /Users/1 answered 400, Okta expects 200 or 204; body {}"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	e.IdP = "Entra ID"
+	if got, want := e.Error(), "a.yaml:3:5: PATCH /Users/1 answered 400, Entra ID expects 200 or 204; body {}"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

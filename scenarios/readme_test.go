@@ -10,8 +10,8 @@ import (
 )
 
 // TestReadmeExamplesAreCatalogueExcerpts keeps the format documentation honest: every YAML
-// example in README.md that names a catalogue file in its first line must be a verbatim excerpt
-// of that file, and the catalogue table must list every scenario.
+// example in README.md that names a catalogue file in its first line (okta/… or entra/…) must be
+// a verbatim excerpt of that file, and the catalogue tables must list every scenario.
 func TestReadmeExamplesAreCatalogueExcerpts(t *testing.T) {
 	b, err := os.ReadFile("README.md")
 	if err != nil {
@@ -19,16 +19,17 @@ func TestReadmeExamplesAreCatalogueExcerpts(t *testing.T) {
 	}
 	readme := string(b)
 	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(readme, -1)
-	named := 0
+	named := map[string]int{}
 	for _, m := range blocks {
 		body := m[1]
 		first, rest, _ := strings.Cut(body, "\n")
-		file, ok := strings.CutPrefix(first, "# okta/")
-		if !ok {
+		file, ok := strings.CutPrefix(first, "# ")
+		dir, _, _ := strings.Cut(file, "/")
+		if !ok || (dir != "okta" && dir != "entra") {
 			continue
 		}
-		named++
-		src, err := scenarios.FS.ReadFile("okta/" + file)
+		named[dir]++
+		src, err := scenarios.FS.ReadFile(file)
 		if err != nil {
 			t.Errorf("README example names %s: %v", file, err)
 			continue
@@ -37,10 +38,10 @@ func TestReadmeExamplesAreCatalogueExcerpts(t *testing.T) {
 			t.Errorf("README example of %s is not an excerpt of the file:\n%s", file, rest)
 		}
 	}
-	if named < 5 {
-		t.Errorf("only %d README examples name their catalogue file", named)
+	if named["okta"] < 5 || named["entra"] < 3 {
+		t.Errorf("only %d Okta and %d Entra README examples name their catalogue file", named["okta"], named["entra"])
 	}
-	scs, err := scenarios.Okta()
+	scs, err := scenarios.All()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,7 +101,7 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 			reportErr = forcesync.WriteReports(r, spec, opts.JUnit, *reportsDir)
 		}
 	})
-	forcesync.Specs(suite, forcesync.Okta, scs)
+	forcesync.SpecsByIdP(suite, scs, opts.EntraDialect)
 
 	passed := runSuite("Force sync", *labelFilter, *verbose, stdout)
 	code := forcesync.Outcome(report)

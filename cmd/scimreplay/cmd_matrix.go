@@ -26,11 +26,13 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	out := fs.String("out", "reports", "write matrix.txt here, and each row's gate reports under runs/<fault>/")
 	jobs := fs.Int("jobs", 4, "run this many gates at a time")
+	windowParallel := fs.Int("window-parallel", 2, "gate the scenarios of each row that keeps the settle window (clean, variations, background faults) in this many processes")
 	faultList := fs.String("faults", "", "comma list of the fault modes to check (default: every one, see `scimreplay faults`)")
 	variationList := fs.String("variations", "", "comma list of the variations to check (default: every one; \"none\" for none)")
 	loopback := fs.Bool("loopback", true, "gate the directory served in each gate's own process (no containers); false gates its image in containers")
 	scenarios := fs.String("scenarios", "", "passed to each gate: scenario files or directories (default: the built-in catalogue)")
 	labelFilter := fs.String("label-filter", "", "passed to each gate: run only the scenarios whose labels match")
+	idp := fs.String("idp", "", "passed to each gate: okta, entra or all (default: all)")
 	if err := fs.Parse(args); err != nil {
 		return exitCannotRun
 	}
@@ -78,7 +80,7 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scimreplay matrix: %v\n", err)
 		return exitCannotRun
 	}
-	o := matrix.Options{Exe: exe, Out: *out, Faults: faults, Variations: variations, Background: background, ExploreOnly: exploreOnly, Jobs: *jobs, Progress: stdout}
+	o := matrix.Options{Exe: exe, Out: *out, Faults: faults, Variations: variations, Background: background, ExploreOnly: exploreOnly, Jobs: *jobs, WindowParallel: *windowParallel, Progress: stdout}
 	if *loopback {
 		o.GateArgs = append(o.GateArgs, "--reference-loopback")
 	}
@@ -87,6 +89,9 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 	}
 	if *labelFilter != "" {
 		o.GateArgs = append(o.GateArgs, "--label-filter="+*labelFilter)
+	}
+	if *idp != "" {
+		o.GateArgs = append(o.GateArgs, "--idp="+*idp)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -101,7 +106,7 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 	if lb, err := matrix.LoadBearing(rows); err != nil {
 		fmt.Fprintf(&table, "\nload-bearing checks: %v\n", err)
 		code = max(code, exitCannotRun)
-	} else if len(faults) == len(directory.Faults()) && *scenarios == "" && *labelFilter == "" {
+	} else if len(faults) == len(directory.Faults()) && *scenarios == "" && *labelFilter == "" && (*idp == "" || *idp == "all") {
 		// Only the whole catalogue, every fault, can show every check load-bearing.
 		table.WriteString("\n")
 		if idle := matrix.WriteLoadBearing(&table, lb); len(idle) > 0 && code == exitOK {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,14 +52,31 @@ func elimityProbes() []string {
 	return []string{"--target-link-attribute", elimity.LinkAttribute, "--target-verified-domains", "acme.example"}
 }
 
+// entraStringBoolFinding is what the elimity-based server makes of Entra's default dialect, a
+// finding this test records: github.com/elimity-com/scim validates a PATCH value against the
+// attribute's type and refuses active "True"/"False" (strings, which the default mapping's
+// Switch expression writes) with 400 invalidValue. RFC 7643 types active as a boolean, so the
+// library is strict rather than wrong; Entra's other shapes (capitalised ops, the ADSCIM group
+// schema, meta and roles: [] on create, members by value list with "$ref": null, the flag's
+// dotted path-less replace) it takes.
+const entraStringBoolFinding = `answered 400, Entra ID expects 200 or 204; body {"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"scimType":"invalidValue",` +
+	`"detail":"A required value was missing, or the value specified was not compatible with the operation or attribute type, or resource schema.","status":"400"} ` +
+	`(the request carried Entra's capitalised ops (Replace), active as a string ("True"/"False"))`
+
+// entraRefusedByElimity are the Entra scenarios that send the string booleans in the default
+// dialect, sorted: exactly these fail, each at its first PATCH of a user.
+var entraRefusedByElimity = []string{"full-cycle-twice", "restart-provisioning", "restart-provisioning-externalid", "soft-delete-restore"}
+
 // TestGateIndependentTarget gates the elimity-based server the way a SCIM team gates its own:
-// by image, with the whole catalogue, green; and, served on loopback with a harmful variant
-// on, red for that variant.
+// by image, with the Okta catalogue, green; served on loopback, with Entra's catalogue: green
+// but for the string booleans of its default dialect (the finding above), which the
+// aadOptscim062020 flag's JSON booleans avoid where a scenario does not pin the default; and
+// with a harmful variant on, red for that variant.
 func TestGateIndependentTarget(t *testing.T) {
 	buildElimityImage(t)
-	t.Run("the whole catalogue passes the image", func(t *testing.T) {
+	t.Run("the Okta catalogue passes the image", func(t *testing.T) {
 		junit := filepath.Join(t.TempDir(), "junit.xml")
-		args := append([]string{"gate", "--parallel", "2", "--junit", junit, "--target-image", elimityImage,
+		args := append([]string{"gate", "--idp", "okta", "--parallel", "2", "--junit", junit, "--target-image", elimityImage,
 			"--target-env", "ELIMITY_TOKEN={{token}}", "--target-env", "ELIMITY_VERIFIED_DOMAINS=acme.example"}, elimityProbes()...)
 		r := runCLI(t, nil, args...)
 		if r.code != 0 {
@@ -71,6 +89,41 @@ func TestGateIndependentTarget(t *testing.T) {
 			t.Errorf("the run does not say the audit log went unchecked:\n%s", r.stdout)
 		}
 	})
+	// Served in process: what the server makes of Entra's shapes does not depend on how it runs.
+	for _, c := range []struct {
+		dialect string
+		refused []string
+	}{
+		{"default", entraRefusedByElimity},
+		{"aadOptscim062020", []string{"soft-delete-restore"}}, // it pins the default dialect
+	} {
+		t.Run("the Entra catalogue in the "+c.dialect+" dialect", func(t *testing.T) {
+			token := harness.RandomToken()
+			srv, err := elimity.New(elimity.Config{Token: token, VerifiedDomains: []string{"acme.example"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := httptest.NewServer(srv)
+			defer ts.Close()
+			junit := filepath.Join(t.TempDir(), "junit.xml")
+			r := runCLI(t, []string{"SCIMREPLAY_TARGET_TOKEN=" + token}, append([]string{"gate", "--target-url", ts.URL, "--idp", "entra",
+				"--entra-dialect", c.dialect, "--settle", "0", "--junit", junit}, elimityProbes()...)...)
+			var failed []string
+			for _, tc := range cases(t, junit) {
+				if !tc.Failed() {
+					continue
+				}
+				failed = append(failed, tc.Scenario())
+				if !strings.Contains(tc.Message, entraStringBoolFinding) {
+					t.Errorf("%s failed otherwise than by the finding:\n%s", tc.Name, tc.Message)
+				}
+			}
+			slices.Sort(failed)
+			if r.code != 1 || !slices.Equal(failed, c.refused) {
+				t.Errorf("exit %d, failed %v; want 1 and exactly %v (the scenarios with Entra's string booleans)\n%s", r.code, failed, c.refused, r.stdout)
+			}
+		})
+	}
 	// A URL target's names are made unique to the run: bob+<tag>@partner.example.
 	for _, c := range []struct{ variant, scenario, want string }{
 		{"access-1003", "identical-repush", `bob\+[0-9a-f-]+@partner\.example \(unmanaged\): link acct-\d+ → none; groups \{confluence-users-[0-9a-f-]+, jira-users-[0-9a-f-]+\} → \{\}`},

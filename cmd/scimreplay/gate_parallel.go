@@ -41,7 +41,7 @@ func selectScenarios(scs []*scenario.Scenario, labelFilter, shard string) ([]*sc
 	sharded, missing := len(only) > 0, maps.Clone(only)
 	var out []*scenario.Scenario
 	for _, sc := range scs {
-		if !match(forcesync.ScenarioLabels(forcesync.Okta, sc)) || (sharded && !only[sc.Name]) {
+		if !match(forcesync.ScenarioLabels(forcesync.IdPFor(sc, ""), sc)) || (sharded && !only[sc.Name]) {
 			continue
 		}
 		delete(missing, sc.Name)

@@ -47,6 +47,11 @@ const (
 
 	// Faults that only a combination of no-op variations in one push triggers (explore-only).
 	faultEmailsCaseAndOrder = "emails-case-and-order"
+	// Entra ID faults: servers written for Okta's shapes meet Entra's.
+	faultEntraOpCaseSensitive = "entra-op-case-sensitive"
+	faultEntraStringBool      = "entra-string-bool"
+	faultRemoveValueListEmpty = "remove-valuelist-empties"
+	faultReaddMemberConflict  = "readd-member-conflict"
 )
 
 var catalogue = []Fault{
@@ -71,6 +76,10 @@ var catalogue = []Fault{
 	{Name: faultAccess1003Queued, Description: "the access-1003 audit line is written at once, the unlink itself is queued for longer than any settle window (DIRECTORY_QUEUE_DELAY, default 10m)"},
 	{Name: faultAccess1003Delayed, Description: "the access-1003 unlink, group removal and audit line happen in the background about a second after the write (DIRECTORY_DELAY)", Background: true},
 	{Name: faultEmailsCaseAndOrder, Description: "a PUT/PATCH for an unmanaged user whose emails come back both reordered and with a value in another case counts as an email change (unlinked, removed from groups, audit line); either variation alone is fine", ExploreOnly: true},
+	{Name: faultEntraOpCaseSensitive, Description: "PATCH op compared case-sensitively: Entra's \"Replace\", \"Add\" and \"Remove\" are refused with 400"},
+	{Name: faultEntraStringBool, Description: "a string active in a PATCH is compared to \"true\" case-sensitively, so Entra's re-sent \"True\" deactivates the user"},
+	{Name: faultRemoveValueListEmpty, Description: "PATCH remove of members with a value list and no filter (Entra's default) removes every member"},
+	{Name: faultReaddMemberConflict, Description: "PATCH add of a member already in the group answers 409 instead of success"},
 }
 
 // Faults returns the whole fault catalogue, in the order of the re-sync bug

@@ -287,6 +287,34 @@ var faultCases = []faultCase{
 		bob := twoEmailsInGroup(h)
 		return firstOf(putUser(h, bob, twoEmails(bobBody("bob@partner.example"), true, "Bob@Partner.example")), h.probeUser(bob))
 	}},
+	{faultEntraOpCaseSensitive, func(h *harness) string {
+		// Entra's default dialect: the op capitalised (a JSON boolean, so only the op's case
+		// is at stake).
+		bob := h.createUser("bob@acme.example")
+		if r := h.do("PATCH", "/scim/v2/Users/"+bob, patchBody(op("Replace", "displayName", "Bob B"))); r.status != http.StatusOK {
+			return fmt.Sprintf("PATCH with op Replace answered %d: %s", r.status, r.raw)
+		}
+		return ""
+	}},
+	{faultEntraStringBool, func(h *harness) string {
+		// Entra's re-sent active, a string (the op in lower case, so only the value is at stake).
+		bob := h.createUser("bob@acme.example")
+		if r := h.do("PATCH", "/scim/v2/Users/"+bob, patchBody(op("replace", "active", "True"))); r.status != http.StatusOK {
+			return fmt.Sprintf("PATCH answered %d: %s", r.status, r.raw)
+		}
+		if got := h.user(bob)["active"]; got != true {
+			return fmt.Sprintf("active %v after active \"True\"", got)
+		}
+		return ""
+	}},
+	{faultRemoveValueListEmpty, func(h *harness) string {
+		g, a, b := groupOfTwo(h)
+		return firstOf(patchGroup(h, g, op("remove", "members", members(a))), membersBroken(h, g, b))
+	}},
+	{faultReaddMemberConflict, func(h *harness) string {
+		g, a, b := groupOfTwo(h)
+		return firstOf(patchGroup(h, g, op("add", "members", members(a))), membersBroken(h, g, a, b))
+	}},
 }
 
 // twoEmailsInGroup creates bob (unmanaged) with a second email, in a group.
@@ -395,6 +423,9 @@ func TestFaultIsolation(t *testing.T) {
 		{faultPutReissuesID, faultEmailsCaseAndOrder}:      "its demonstration is a PUT",
 		{faultAccess1003Queued, faultEmailsCaseAndOrder}:   "the re-push carries emails",
 		{faultAccess1003Delayed, faultEmailsCaseAndOrder}:  "the re-push carries emails",
+		{faultReaddMemberConflict, faultReaddDuplicates}:   "its demonstration re-adds a member",
+		{faultReaddDuplicates, faultReaddMemberConflict}:   "its demonstration re-adds a member",
+		{faultAddAsReplace, faultReaddMemberConflict}:      "the re-add is an add path=members",
 	}
 	if len(faultCases) != len(catalogue) {
 		t.Fatalf("%d fault demonstrations for %d faults", len(faultCases), len(catalogue))
@@ -427,6 +458,7 @@ func TestFaultCatalogue(t *testing.T) {
 		"relink-on-repush", "externalid-dropped", "active-flipped-on-repush",
 		"emails-merged-on-put", "access-1003-queued", "access-1003-delayed",
 		"emails-case-and-order",
+		"entra-op-case-sensitive", "entra-string-bool", "remove-valuelist-empties", "readd-member-conflict",
 	}
 	var got []string
 	for _, f := range Faults() {

@@ -317,7 +317,7 @@ func (d *Directory) replaceGroup(r *http.Request, id string) (*response, error) 
 }
 
 func (d *Directory) patchGroup(r *http.Request, id string) (*response, error) {
-	ops, err := readPatch(r)
+	ops, err := readPatch(r, d.faults.on(faultEntraOpCaseSensitive))
 	if err != nil {
 		return nil, err
 	}
@@ -397,6 +397,13 @@ func (d *Directory) patchMembers(ml *memberList, op patchOp, t target, value any
 		if err != nil {
 			return err
 		}
+		if d.faults.on(faultReaddMemberConflict) {
+			for _, id := range ids {
+				if ml.has(id) {
+					return conflict("user %s is already a member of the group", id)
+				}
+			}
+		}
 		if op.path != "" && d.faults.on(faultAddAsReplace) {
 			ml.clear()
 		}
@@ -420,8 +427,8 @@ func (d *Directory) patchMembers(ml *memberList, op patchOp, t target, value any
 		if err != nil {
 			return err
 		}
-		if value == nil {
-			ml.clear()
+		if value == nil || d.faults.on(faultRemoveValueListEmpty) {
+			ml.clear() // (the fault: the value list taken as "remove the attribute")
 			return nil
 		}
 		drop := make(map[string]bool, len(ids))

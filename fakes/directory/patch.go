@@ -10,7 +10,9 @@ import (
 )
 
 // patchOp is one operation of a PatchOp request (RFC 7644 §3.5.2), with the
-// op name lower-cased (Entra sends "Replace").
+// op name lower-cased: Entra sends "Replace", and RFC 7644 §3.5.2 names the
+// ops without saying their case matters, while Microsoft Learn asks servers
+// not to require a case-sensitive match of op values.
 type patchOp struct {
 	op       string // add, remove, replace
 	path     string
@@ -18,7 +20,9 @@ type patchOp struct {
 	hasValue bool
 }
 
-func readPatch(r *http.Request) ([]patchOp, error) {
+// readPatch reads a PatchOp request; opCaseSensitive is the
+// entra-op-case-sensitive fault, which refuses any op not written in lower case.
+func readPatch(r *http.Request, opCaseSensitive bool) ([]patchOp, error) {
 	var body struct {
 		Schemas    []string `json:"schemas"`
 		Operations []struct {
@@ -36,6 +40,9 @@ func readPatch(r *http.Request) ([]patchOp, error) {
 	ops := make([]patchOp, 0, len(body.Operations))
 	for i, o := range body.Operations {
 		op := patchOp{op: strings.ToLower(strings.TrimSpace(o.Op)), path: strings.TrimSpace(o.Path)}
+		if opCaseSensitive && op.op != strings.TrimSpace(o.Op) {
+			return nil, badRequest(scimInvalidSyntax, "operation %d: unknown op %q (ops are add, remove, replace)", i, o.Op)
+		}
 		switch op.op {
 		case "add", "remove", "replace":
 		default:

@@ -506,9 +506,12 @@ func (d *Directory) reissue(u *user) {
 }
 
 func (d *Directory) patchUser(r *http.Request, id string) (*response, error) {
-	ops, err := readPatch(r)
+	ops, err := readPatch(r, d.faults.on(faultEntraOpCaseSensitive))
 	if err != nil {
 		return nil, err
+	}
+	if d.faults.on(faultEntraStringBool) {
+		caseSensitiveActive(ops)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -528,6 +531,30 @@ func (d *Directory) patchUser(r *http.Request, id string) (*response, error) {
 		return nil, err
 	}
 	return d.userResponse(r, u, http.StatusOK), nil
+}
+
+// caseSensitiveActive is the entra-string-bool fault: an active sent as a
+// string is true only if it is exactly "true", so Entra's "True" (the default
+// mapping's Switch expression) reads as false. JSON booleans are unaffected.
+func caseSensitiveActive(ops []patchOp) {
+	read := func(v any) any {
+		if s, ok := v.(string); ok {
+			return s == "true"
+		}
+		return v
+	}
+	for i, op := range ops {
+		switch m, isMap := op.value.(map[string]any); {
+		case strings.EqualFold(op.path, "active"):
+			ops[i].value = read(op.value)
+		case op.path == "" && isMap:
+			for k, v := range m {
+				if strings.EqualFold(k, "active") {
+					m[k] = read(v)
+				}
+			}
+		}
+	}
 }
 
 func (d *Directory) deleteUser(r *http.Request, id string) (*response, error) {

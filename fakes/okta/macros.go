@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/scimreplay/scimreplay/fakes/idp"
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
 	"github.com/scimreplay/scimreplay/internal/jsonmerge"
@@ -21,7 +22,14 @@ const (
 	SchemaPatchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 )
 
-func (p *Replayer) macro(ctx context.Context, r *Run, st *scenario.Step) error {
+// macros runs Okta's macros through the engine that replays the scenario.
+type macros struct{ p *idp.Replayer }
+
+func (oktaIdP) Macro(ctx context.Context, e *idp.Replayer, r *Run, st *scenario.Step) error {
+	return macros{e}.run(ctx, r, st)
+}
+
+func (p macros) run(ctx context.Context, r *Run, st *scenario.Step) error {
 	fail := func(what string, err error) error {
 		return &StepError{Pos: st.Pos, What: "okta: " + st.Okta + ": " + what, Err: err}
 	}
@@ -29,14 +37,12 @@ func (p *Replayer) macro(ctx context.Context, r *Run, st *scenario.Step) error {
 	case "provision":
 		return p.provision(ctx, r, fail)
 	case "assign":
-		if r.user != nil {
-			return p.assign(ctx, r, *r.user, st, fail)
+		if u := r.User(); u != nil {
+			return p.assign(ctx, r, *u, st, fail)
 		}
-		defer func() { r.user = nil }()
 		org := r.Scenario.Org
 		for i := range org.Users {
-			r.user = &org.Users[i]
-			if err := p.assign(ctx, r, org.Users[i], st, fail); err != nil {
+			if err := p.assign(ctx, r.ForUser(&org.Users[i]), org.Users[i], st, fail); err != nil {
 				return err
 			}
 		}
@@ -52,30 +58,16 @@ func (p *Replayer) macro(ctx context.Context, r *Run, st *scenario.Step) error {
 }
 
 // send is one exchange of a macro with its expected statuses.
-func (p *Replayer) send(ctx context.Context, r *Run, method, path string, body any, want ...int) (*harness.Response, error) {
-	var b []byte
-	if body != nil {
-		var err error
-		if b, err = appendJSON(nil, body); err != nil {
-			return nil, err
-		}
-	}
-	resp, err := onTheWire(r, func() (*harness.Response, error) { return p.Client.Do(ctx, method, path, b, nil) })
-	if err != nil {
-		return nil, err
-	}
-	if !statusOK(resp.Status, want) {
-		return resp, &harness.StatusError{Method: method, Path: path, Want: want, Got: resp.Status, Body: short(resp.Body)}
-	}
-	return resp, nil
+func (p macros) send(ctx context.Context, r *Run, method, path string, body any, want ...int) (*harness.Response, error) {
+	return p.p.Send(ctx, r, method, path, body, want...)
 }
 
 // provision is Okta's first push of the org: for each user a lookup by userName (an existing
 // match is linked, as Okta's import matching does) or a POST; then each group is created with
 // no members and its members added with the rename+add PATCH Okta sends.
-func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, error) error) error {
+func (p macros) provision(ctx context.Context, r *Run, fail func(string, error) error) error {
 	org := r.Scenario.Org
-	r.provisioned = true
+	r.Provisioned()
 	for _, u := range org.Users {
 		if err := p.assignUser(ctx, r, u, u.Profile(), []int{201}, fail); err != nil {
 			return err
@@ -88,7 +80,7 @@ func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, erro
 		if err != nil {
 			return fail("create group "+g.DisplayName, err)
 		}
-		id, err := idOf(resp)
+		id, err := idp.IDOf(resp)
 		if err != nil {
 			return fail("create group "+g.DisplayName, err)
 		}
@@ -96,7 +88,7 @@ func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, erro
 		if len(g.Members) == 0 {
 			continue
 		}
-		members, err := r.groupField(g, "members")
+		members, err := r.GroupMembers(g)
 		if err != nil {
 			return fail("push group "+g.DisplayName, err)
 		}
@@ -128,10 +120,10 @@ func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, erro
 
 // assign is `okta: assign` for one user: its profile with the step's body laid over it (templates
 // see the user), then Okta's lookup, and a POST only where the lookup finds nothing.
-func (p *Replayer) assign(ctx context.Context, r *Run, u scenario.User, st *scenario.Step, fail func(string, error) error) error {
+func (p macros) assign(ctx context.Context, r *Run, u scenario.User, st *scenario.Step, fail func(string, error) error) error {
 	profile := any(u.Profile())
 	if st.HasBody {
-		over, err := scenario.Render(st.Body, r.lookup)
+		over, err := r.Render(st.Body)
 		if err != nil {
 			return fail("assign "+u.Key, &ScenarioError{Msg: err.Error()})
 		}
@@ -156,12 +148,12 @@ func (p *Replayer) assign(ctx context.Context, r *Run, u scenario.User, st *scen
 // does not POST then. Both server designs are correct — keeping deactivated users visible to
 // lookups, or hiding them and restoring on the re-POST — so the replay branches on what the
 // lookup answered. The user's id on the target is bound either way.
-func (p *Replayer) assignUser(ctx context.Context, r *Run, u scenario.User, body map[string]any, want []int, fail func(string, error) error) error {
+func (p macros) assignUser(ctx context.Context, r *Run, u scenario.User, body map[string]any, want []int, fail func(string, error) error) error {
 	userName, _ := body["userName"].(string)
 	if userName == "" {
 		return fail("assign "+u.Key, &ScenarioError{Msg: "the profile has no userName"})
 	}
-	path := "/Users?filter=" + queryEscape(fmt.Sprintf("userName eq %q", userName)) + "&startIndex=1&count=100"
+	path := "/Users?filter=" + idp.QueryEscape(fmt.Sprintf("userName eq %q", userName)) + "&startIndex=1&count=100"
 	resp, err := p.send(ctx, r, http.MethodGet, path, nil, 200, 404)
 	if err != nil {
 		return fail("lookup "+userName, err)
@@ -198,7 +190,7 @@ func (p *Replayer) assignUser(ctx context.Context, r *Run, u scenario.User, body
 	if err != nil {
 		return fail("create "+userName, err)
 	}
-	id, err := idOf(resp)
+	id, err := idp.IDOf(resp)
 	if err != nil {
 		return fail("create "+userName, err)
 	}
@@ -217,26 +209,13 @@ func isFalse(v any) bool {
 	return false
 }
 
-func idOf(resp *harness.Response) (string, error) {
-	var v struct {
-		ID string `json:"id"`
-	}
-	if err := resp.JSON(&v); err != nil {
-		return "", err
-	}
-	if v.ID == "" {
-		return "", &harness.ProtocolError{Msg: fmt.Sprintf("answered %d without an id: %s", resp.Status, short(resp.Body))}
-	}
-	return v.ID, nil
-}
-
 // list is Okta's paging loop over /Users or /Groups (startIndex=1, count=100, then +100 until
 // totalResults). Okta needs stable ordering: an id served on two pages, or a user or group the
 // run created that no page lists, fails the target.
-func (p *Replayer) list(ctx context.Context, r *Run, res string, fail func(string, error) error) error {
+func (p macros) list(ctx context.Context, r *Run, res string, fail func(string, error) error) error {
 	seen := map[string]bool{}
 	var dup string
-	err := p.Client.ListIDs(ctx, res, "", func(id string, _ json.RawMessage) error {
+	err := p.p.Client.ListIDs(ctx, res, "", func(id string, _ json.RawMessage) error {
 		if seen[id] && dup == "" {
 			dup = id
 		}

@@ -97,6 +97,7 @@ func yamlError(file string, err error) error {
 
 type parser struct {
 	file string
+	idp  string // the scenario's identity provider, known before its org and steps are read
 	errs []error
 	vars map[string]bool // captured variable names seen so far
 	orgv Org
@@ -225,9 +226,10 @@ var keyRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 func (p *parser) scenario(n *yaml.Node) *Scenario {
 	sc := &Scenario{File: p.file, Repeat: 1, IdP: IdPOkta}
 	p.vars = map[string]bool{}
-	var provision, forceSync, verify *yaml.Node
+	var provision, forceSync, verify, orgNode *yaml.Node
 	seenVersion := false
-	p.fields(n, "the scenario", []string{"version", "name", "title", "description", "source", "idp", "labels", "repeat", "rebind", "org", "provision", "forceSync", "verify"}, func(k string, v *yaml.Node) {
+	var idpNode, entraNode *yaml.Node
+	p.fields(n, "the scenario", []string{"version", "name", "title", "description", "source", "idp", "labels", "repeat", "rebind", "entra", "org", "provision", "forceSync", "verify"}, func(k string, v *yaml.Node) {
 		switch k {
 		case "version":
 			seenVersion = true
@@ -247,6 +249,7 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 		case "source":
 			sc.Source = p.str(v, "source")
 		case "idp":
+			idpNode = v
 			sc.IdP = p.str(v, "idp")
 			if !contains(IdPs, sc.IdP) {
 				p.errf(v, "idp must be %s, not %q", strings.Join(IdPs, " or "), sc.IdP)
@@ -270,8 +273,11 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 			if sc.Repeat < 1 || sc.Repeat > 100 {
 				p.errf(v, "repeat must be between 1 and 100")
 			}
+		case "entra":
+			entraNode = v
+			sc.Entra = p.entraSettings(v)
 		case "org":
-			sc.Org = p.org(v)
+			orgNode = v
 		case "provision":
 			provision = v
 		case "forceSync":
@@ -282,6 +288,20 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 	})
 	if n.Kind != yaml.MappingNode {
 		return sc
+	}
+	if sc.IdP == "" {
+		sc.IdP = IdPOkta
+	}
+	p.idp = sc.IdP
+	if entraNode != nil && sc.IdP != IdPEntra {
+		at := entraNode
+		if idpNode != nil {
+			at = idpNode
+		}
+		p.errf(at, "entra: settings belong to an Entra scenario (idp: entra)")
+	}
+	if orgNode != nil {
+		sc.Org = p.org(orgNode)
 	}
 	if !seenVersion {
 		p.errf(n, "missing key \"version\" (this scimreplay reads version %d)", Version)
@@ -313,6 +333,32 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 		p.errf(n, "rebind: auto needs recorded responses (a response: with a body on the steps that create or list resources)")
 	}
 	return sc
+}
+
+// notEntra reports what an Entra scenario may not say.
+func (p *parser) notEntra(n *yaml.Node, msg string) {
+	if p.idp == IdPEntra {
+		p.errf(n, "%s", msg)
+	}
+}
+
+func (p *parser) entraSettings(n *yaml.Node) EntraSettings {
+	var es EntraSettings
+	p.fields(n, "entra", []string{"dialect", "matching"}, func(k string, v *yaml.Node) {
+		switch k {
+		case "dialect":
+			es.Dialect = p.str(v, "entra.dialect")
+			if es.Dialect != "" && !contains(EntraDialects, es.Dialect) {
+				p.errf(v, "entra.dialect must be %s, not %q", strings.Join(EntraDialects, " or "), es.Dialect)
+			}
+		case "matching":
+			es.Matching = p.str(v, "entra.matching")
+			if es.Matching != "" && es.Matching != EntraMatchUserName && es.Matching != EntraMatchExternalID {
+				p.errf(v, "entra.matching must be %s or %s, not %q", EntraMatchUserName, EntraMatchExternalID, es.Matching)
+			}
+		}
+	})
+	return es
 }
 
 // checkLabels keeps labels to the known set (custom ones start with x-), so --label-filter
@@ -371,13 +417,18 @@ func (p *parser) org(n *yaml.Node) Org {
 						u.ExternalID = p.str(v, "externalId")
 					case "locale":
 						u.Locale = p.str(v, "locale")
+						p.notEntra(v, "locale is an Okta profile attribute; Entra's default mappings send no locale")
 					case "secondEmail":
 						u.SecondEmail = p.str(v, "secondEmail")
 						if !strings.Contains(u.SecondEmail, "@") {
 							p.errf(v, "secondEmail %q has no domain", u.SecondEmail)
 						}
+						p.notEntra(v, "secondEmail is an Okta profile attribute; Entra's default mappings send one work email")
 					case "active":
 						u.Active = p.boolean(v, "active")
+						if !u.Active {
+							p.notEntra(v, "Entra provisions the users in scope: soft-delete one with entra: softDelete in a phase")
+						}
 					}
 				})
 				if un.Kind != yaml.MappingNode {
@@ -468,9 +519,9 @@ func (p *parser) steps(n *yaml.Node, what string, sc scope) []Step {
 
 func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 	st := Step{Pos: p.pos(n)}
-	var steps, pathNode, bodyNode, concurrencyNode *yaml.Node
+	var steps, pathNode, bodyNode, concurrencyNode, groupNode, membersNode, expectNode, oktaNode *yaml.Node
 	var templated []*yaml.Node
-	p.fields(n, "a step of "+what, []string{"name", "method", "path", "query", "headers", "body", "echo", "profile", "expect", "capture", "forEach", "steps", "concurrency", "okta", "verbatim", "response"}, func(k string, v *yaml.Node) {
+	p.fields(n, "a step of "+what, []string{"name", "method", "path", "query", "headers", "body", "echo", "profile", "expect", "capture", "forEach", "steps", "concurrency", "okta", "entra", "group", "members", "verbatim", "response"}, func(k string, v *yaml.Node) {
 		switch k {
 		case "name":
 			st.Name = p.str(v, "name")
@@ -503,6 +554,7 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 		case "profile":
 			st.Profile = p.boolean(v, "profile")
 		case "expect":
+			expectNode = v
 			st.Expect = p.statuses(v)
 		case "capture":
 			st.Capture = p.kvs(v, "capture")
@@ -532,9 +584,36 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 				p.errf(v, "concurrency must be between 1 and %d, not %d", MaxConcurrency, st.Concurrency)
 			}
 		case "okta":
+			oktaNode = v
 			st.Okta = p.str(v, "okta")
 			if _, ok := Macros[st.Okta]; st.Okta != "" && !ok {
 				p.errf(v, "unknown okta macro %q (known: %s)", st.Okta, strings.Join(macroNames(), ", "))
+			}
+		case "entra":
+			st.Entra = p.str(v, "entra")
+			if _, ok := EntraMacros[st.Entra]; st.Entra != "" && !ok {
+				p.errf(v, "unknown entra macro %q (known: %s)", st.Entra, strings.Join(sortedKeys(EntraMacros), ", "))
+			}
+			if p.idp != IdPEntra {
+				p.errf(v, "entra: macros belong to an Entra scenario (idp: entra)")
+			}
+		case "group":
+			groupNode = v
+			st.Group = p.str(v, "group")
+			if _, ok := p.orgv.GroupByKey(st.Group); st.Group != "" && !ok {
+				p.errf(v, "group: %q is not an org group key", st.Group)
+			}
+		case "members":
+			membersNode = v
+			st.Members = p.strings(v, "members")
+			for i, m := range st.Members {
+				if _, ok := p.orgv.UserByKey(m); !ok {
+					at := v
+					if v.Kind == yaml.SequenceNode && i < len(v.Content) {
+						at = v.Content[i]
+					}
+					p.errf(at, "members: %q is not an org user key", m)
+				}
 			}
 		case "verbatim":
 			st.Verbatim = p.boolean(v, "verbatim")
@@ -545,13 +624,29 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 	if n.Kind != yaml.MappingNode {
 		return st
 	}
-	if st.Response != nil && (st.Okta != "" || st.ForEach != "") {
-		p.errf(n, "response: belongs to a step that sends one request, not to okta: or forEach:")
+	if st.Response != nil && (st.Okta != "" || st.Entra != "" || st.ForEach != "") {
+		p.errf(n, "response: belongs to a step that sends one request, not to a macro or forEach:")
+	}
+	if oktaNode != nil && p.idp == IdPEntra {
+		p.errf(oktaNode, "okta: macros belong to an Okta scenario (this one says idp: entra)")
+	}
+	if (groupNode != nil || membersNode != nil) && st.Entra == "" {
+		at := groupNode
+		if at == nil {
+			at = membersNode
+		}
+		p.errf(at, "group: and members: belong to an entra: membership macro")
+	}
+	if st.Profile && p.idp == IdPEntra {
+		p.errf(n, "profile: lays Okta's profile over a PUT; Entra updates users by PATCH (entra: update)")
 	}
 	if concurrencyNode != nil && st.ForEach == "" {
 		p.errf(concurrencyNode, "concurrency: belongs to a forEach step (its iterations run side by side)")
 	}
 	switch {
+	case st.Entra != "":
+		p.entraStep(n, &st, sc, bodyNode, groupNode, membersNode, expectNode)
+		return st
 	case st.Okta != "":
 		if st.Method != "" || st.Path != "" || st.ForEach != "" {
 			p.errf(n, "a step with okta: takes no method, path or forEach")
@@ -637,6 +732,84 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 		p.vars[kv.Key] = true
 	}
 	return st
+}
+
+// entraStep checks an entra: macro step: what it takes, and where it may run.
+func (p *parser) entraStep(n *yaml.Node, st *Step, sc scope, bodyNode, groupNode, membersNode, expectNode *yaml.Node) {
+	if st.Method != "" || st.Path != "" || st.ForEach != "" || st.Okta != "" {
+		p.errf(n, "a step with entra: takes no method, path, forEach or okta:")
+	}
+	if len(st.Query)+len(st.Headers)+len(st.Capture) > 0 || st.Echo || st.Verbatim {
+		p.errf(n, "a step with entra: takes only name, and as its macro needs body:, group: and members:")
+	}
+	if expectNode != nil {
+		p.errf(expectNode, "entra: %s takes no expect: (the statuses Entra accepts are the macro's)", st.Entra)
+	}
+	wantBody, userLoop, groupLoop := false, false, false
+	switch st.Entra {
+	case "testConnection", "provision", "fullCycle":
+		if sc.user || sc.group {
+			p.errf(n, "entra: %s works on the whole org and cannot run inside forEach", st.Entra)
+		}
+	case "update":
+		wantBody, userLoop = true, true
+	case "softDelete", "restore":
+		userLoop = true
+	case "updateGroup":
+		wantBody, groupLoop = true, true
+	case "addMembers", "removeMembers":
+		groupLoop = true
+	}
+	if userLoop && sc.group {
+		p.errf(n, "entra: %s updates users: use it inside forEach: users or at the top of a phase", st.Entra)
+	}
+	if groupLoop && sc.user {
+		p.errf(n, "entra: %s updates groups: use it inside forEach: groups, with group:, or at the top of a phase", st.Entra)
+	}
+	if groupNode != nil && (!groupLoop || sc.group) {
+		p.errf(groupNode, "group: names the group of entra: updateGroup, addMembers or removeMembers outside forEach: groups")
+	}
+	if membersNode != nil && st.Entra != "addMembers" && st.Entra != "removeMembers" {
+		p.errf(membersNode, "members: belongs to entra: addMembers and removeMembers")
+	}
+	switch {
+	case wantBody && bodyNode == nil:
+		p.errf(n, "entra: %s needs body: the attributes that changed (an incremental cycle sends nothing else)", st.Entra)
+	case !wantBody && bodyNode != nil:
+		p.errf(bodyNode, "entra: %s takes no body", st.Entra)
+	case bodyNode != nil && bodyNode.Kind != yaml.MappingNode:
+		p.errf(bodyNode, "entra: %s body: maps attribute paths to their new values and must be a mapping, not %s", st.Entra, kindName(bodyNode))
+	case bodyNode != nil:
+		if len(bodyNode.Content) == 0 {
+			p.errf(bodyNode, "entra: %s body: names no attribute", st.Entra)
+		}
+		for i := 0; i+1 < len(bodyNode.Content); i += 2 {
+			k, v := bodyNode.Content[i], bodyNode.Content[i+1]
+			if k.Value == "active" && (v.Kind != yaml.ScalarNode || v.Tag != "!!bool") {
+				p.errf(v, "active must be true or false: the dialect writes it (\"True\" or true)")
+			}
+			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+				p.errf(v, "%s: Entra sends no null; an attribute whose source is empty is left out", k.Value)
+			}
+		}
+		inner := sc
+		switch {
+		case userLoop && !sc.user:
+			inner.user = true // at the top, the macro goes through every org user
+		case groupLoop && !sc.group:
+			inner.group = true
+		}
+		p.checkTemplates(bodyNode, inner)
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // response reads a recorded response: {status: 201, body: {...}}.

@@ -253,7 +253,8 @@ func TestParseIdP(t *testing.T) {
 		"idp: okta\n":  IdPOkta,
 		"idp: entra\n": IdPEntra,
 	} {
-		sc, err := Parse("t.yaml", []byte("version: 1\nname: x\nsource: s\n"+in+"forceSync: [{okta: listUsers}]\n"))
+		// (a plain request: okta: macros belong to Okta's scenarios only)
+		sc, err := Parse("t.yaml", []byte("version: 1\nname: x\nsource: s\n"+in+"forceSync: [{method: GET, path: /Users}]\n"))
 		if err != nil {
 			t.Fatalf("%q: %v", in, err)
 		}

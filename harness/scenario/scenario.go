@@ -26,7 +26,8 @@ type Scenario struct {
 	Description string
 	Source      string
 	// IdP is the identity provider whose traffic the scenario holds: IdPOkta (the default when
-	// the file does not say) or IdPEntra.
+	// the file does not say) or IdPEntra. It decides which macros its steps may name and whose
+	// client replays it.
 	IdP    string
 	Labels []string
 	// Repeat replays the forceSync phase this many times (idempotency); default 1.
@@ -34,7 +35,9 @@ type Scenario struct {
 	// Rebind is "auto" for recordings whose paths and bodies hold the ids of the server they were
 	// recorded against: the replay pairs each step's recorded response ids with the live ones and
 	// rewrites later requests. "" (off) for scenarios that use {{templates}} instead.
-	Rebind    string
+	Rebind string
+	// Entra holds the settings of an Entra scenario (IdP IdPEntra).
+	Entra     EntraSettings
 	Org       Org
 	Provision []Step
 	ForceSync []Step
@@ -49,6 +52,34 @@ const (
 
 // IdPs are the values of a scenario's `idp:` key, the default first.
 var IdPs = []string{IdPOkta, IdPEntra}
+
+// EntraSettings are what an Entra provisioning job is configured with that changes what it
+// sends.
+type EntraSettings struct {
+	// Dialect pins the PATCH dialect: EntraDialectDefault or EntraDialectSCIM062020 (the
+	// aadOptscim062020 flag on the Tenant URL); "" leaves it to the gate (--entra-dialect).
+	Dialect string
+	// Matching is the attribute Entra matches users by: EntraMatchUserName (the default) or
+	// EntraMatchExternalID.
+	Matching string
+}
+
+// Entra's PATCH dialects and matching attributes.
+const (
+	// EntraDialectDefault is what Entra sends without the flag: capitalised ops ("Replace"),
+	// booleans as strings ("True"), one op per attribute, members removed by value list.
+	EntraDialectDefault = "default"
+	// EntraDialectSCIM062020 is what the aadOptscim062020 flag selects: lower-case ops, JSON
+	// booleans, several attributes in one path-less replace with dotted keys, members removed
+	// by a filtered path.
+	EntraDialectSCIM062020 = "aadOptscim062020"
+
+	EntraMatchUserName   = "userName"
+	EntraMatchExternalID = "externalId"
+)
+
+// EntraDialects lists the dialects, the default first.
+var EntraDialects = []string{EntraDialectDefault, EntraDialectSCIM062020}
 
 // Rebind modes.
 const (
@@ -110,6 +141,11 @@ type Step struct {
 	// another. Only a scenario that says so is replayed concurrently; see MaxConcurrency.
 	Concurrency int
 	Okta        string // a macro: provision, assign, listUsers, listGroups
+	// Entra is an Entra macro (see EntraMacros); Group and Members are its group (a key) and
+	// the user keys it adds or removes.
+	Entra   string
+	Group   string
+	Members []string
 	// Verbatim sends path, query, headers and body exactly as written: no {{templates}} (an
 	// imported recording whose text holds braces). Re-binding still applies.
 	Verbatim bool
@@ -159,6 +195,19 @@ var Macros = map[string]string{
 	"assign":     "Okta's assignment of a user (the loop's user, or every org user): lookup by userName, linked if found, else POST; body: overlays the profile",
 	"listUsers":  "GET /Users?startIndex=1&count=100 and the following pages until totalResults",
 	"listGroups": "GET /Groups?startIndex=1&count=100 and the following pages until totalResults",
+}
+
+// EntraMacros are the Entra operations a step may name with `entra:`.
+var EntraMacros = map[string]string{
+	"testConnection": "Test Connection: GET /Users?filter=<matching attribute> eq \"<random GUID>\", expecting 200 with an empty ListResponse",
+	"provision":      "the initial cycle: per user the matching GET, then POST (or, matched, an update of every mapped attribute); per group the lookup with excludedAttributes=members, POST with Entra's extra schema, then one PATCH adding its members",
+	"fullCycle":      "the cycle Restart provisioning starts: per user the matching GET and a PATCH of every mapped attribute, changed or not; per group the lookup, a PATCH of its attributes and one adding every member",
+	"update":         "an incremental cycle's update of the loop's user (or every org user): one PATCH of the attributes in body:, as the dialect writes them",
+	"softDelete":     "the loop's user (or every org user) goes out of scope: PATCH active False",
+	"restore":        "the loop's user (or every org user) comes back in scope: PATCH active True",
+	"updateGroup":    "an incremental cycle's update of a group (group:, the loop's group or every org group): one PATCH of the attributes in body:",
+	"addMembers":     "PATCH add members (members:, default the group's org members) to a group, in one operation",
+	"removeMembers":  "PATCH remove members (members:, default the group's org members) from a group, as the dialect writes it",
 }
 
 // OktaID is the Okta user id (`00u…`, 20 characters) Okta would send as externalId for a key,
@@ -275,4 +324,87 @@ var Labels = map[string]string{
 	"recorded":     "captured with scimreplay record",
 	"imported":     "imported from a HAR file",
 	"generated":    "made by scimreplay generate",
+	"full-cycle":   "Entra's Restart provisioning: every in-scope object matched again and every mapped attribute re-sent",
+	"incremental":  "Entra's incremental cycle: only what changed since the last one",
+	"membership":   "Entra's group membership Add and Remove",
+	"soft-delete":  "Entra's soft delete (active False) and restore",
+	"dialect":      "a scenario that pins Entra's PATCH dialect",
+}
+
+// Profile is the user as the scenario's identity provider sends it in a create body (Okta lays
+// it over every PUT too): {{user.profile}}.
+func (sc *Scenario) Profile(u User) map[string]any {
+	if sc.IdP == IdPEntra {
+		return u.EntraProfile()
+	}
+	return u.Profile()
+}
+
+// ExternalID is the externalId the scenario's identity provider sends for u: the one the org
+// gives, else the IdP's default (Okta's user id; Entra's mailNickname).
+func (sc *Scenario) ExternalID(u User) string {
+	switch {
+	case u.ExternalID != "":
+		return u.ExternalID
+	case sc.IdP == IdPEntra:
+		return u.MailNickname()
+	}
+	return OktaID(u.Key)
+}
+
+// MailNickname is the user's Entra mail alias, which Entra's default mapping sends as externalId:
+// the userName up to its @.
+func (u User) MailNickname() string {
+	local, _, _ := strings.Cut(u.UserName, "@")
+	return local
+}
+
+// Entra's schema URNs in a create body.
+const (
+	SchemaEnterpriseUser = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	// SchemaEntraGroup is the extra schema Entra lists when it creates a group.
+	SchemaEntraGroup = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+)
+
+// EntraProfile is the body Entra POSTs to create the user with its default attribute mappings
+// (Microsoft Learn, "Develop and plan provisioning for a SCIM endpoint", Create User): the core
+// and enterprise schemas, externalId (the mailNickname unless the org gives one), userName,
+// active true, displayName, the work email flagged primary, meta.resourceType, name with
+// formatted (Join(" ", givenName, surname)), and roles: [].
+func (u User) EntraProfile() map[string]any {
+	display := u.DisplayName
+	if display == "" {
+		display = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+	}
+	ext := u.ExternalID
+	if ext == "" {
+		ext = u.MailNickname()
+	}
+	body := map[string]any{
+		"schemas":    []any{"urn:ietf:params:scim:schemas:core:2.0:User", SchemaEnterpriseUser},
+		"externalId": ext,
+		"userName":   u.UserName,
+		"active":     true,
+		"emails":     []any{map[string]any{"primary": true, "type": "work", "value": u.PrimaryEmail()}},
+		"meta":       map[string]any{"resourceType": "User"},
+		"roles":      []any{},
+	}
+	// An attribute whose source is empty is not sent.
+	if display != "" {
+		body["displayName"] = display
+	}
+	name := map[string]any{}
+	if f := strings.TrimSpace(u.GivenName + " " + u.FamilyName); f != "" {
+		name["formatted"] = f
+	}
+	if u.FamilyName != "" {
+		name["familyName"] = u.FamilyName
+	}
+	if u.GivenName != "" {
+		name["givenName"] = u.GivenName
+	}
+	if len(name) > 0 {
+		body["name"] = name
+	}
+	return body
 }

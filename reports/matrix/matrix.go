@@ -133,21 +133,31 @@ type Options struct {
 	ExploreOnly []string
 	GateArgs    []string // more flags for every gate (--scenarios, --label-filter, --reference-loopback)
 	Jobs        int      // gates at a time (at least 1)
-	Progress    io.Writer
+	// WindowParallel, above 1, has each row that keeps the settle window (the clean directory,
+	// the variations, the background faults) gate its scenarios in that many processes
+	// (--parallel): such a row's time is mostly the window's waiting, 2 s per scenario.
+	WindowParallel int
+	Progress       io.Writer
 }
 
 // Rows lists the matrix's rows in order: the clean directory, each fault, each variation.
 func (o Options) Rows() []*Row {
-	rows := []*Row{{Dir: filepath.Join(o.Out, "runs", "clean")}}
+	var window []string // the flags of a row that keeps the settle window
+	if o.WindowParallel > 1 {
+		window = []string{fmt.Sprintf("--parallel=%d", o.WindowParallel)}
+	}
+	rows := []*Row{{Dir: filepath.Join(o.Out, "runs", "clean"), Args: slices.Clone(window)}}
 	for _, f := range o.Faults {
 		args := []string{"--reference-faults=" + f}
-		if !slices.Contains(o.Background, f) {
+		if slices.Contains(o.Background, f) {
+			args = append(args, window...)
+		} else {
 			args = append(args, "--settle=0")
 		}
 		rows = append(rows, &Row{Fault: f, ExploreOnly: slices.Contains(o.ExploreOnly, f), Dir: filepath.Join(o.Out, "runs", f), Args: args})
 	}
 	for _, v := range o.Variations {
-		rows = append(rows, &Row{Variation: v, Dir: filepath.Join(o.Out, "runs", v), Args: []string{"--reference-variations=" + v}})
+		rows = append(rows, &Row{Variation: v, Dir: filepath.Join(o.Out, "runs", v), Args: append([]string{"--reference-variations=" + v}, window...)})
 	}
 	return rows
 }

@@ -78,7 +78,7 @@ func TestDetectionMatrix(t *testing.T) {
 	// The directory served in each gate's process: the container path is gated end to end by
 	// suites/forcesync and the CLI tests.
 	rows, table, code := run(t, 8*time.Minute, Options{Faults: faults, Variations: variations, Background: background,
-		ExploreOnly: exploreOnly, Jobs: 6, GateArgs: []string{"--reference-loopback"}})
+		ExploreOnly: exploreOnly, Jobs: 6, WindowParallel: 2, GateArgs: []string{"--reference-loopback"}})
 	t.Logf("detection matrix:\n%s\n%s", table, Verdict(code))
 	if code != 0 {
 		t.Fatalf("matrix exit %d, want 0 (every fault caught, the clean directory and every variation passing)", code)
@@ -230,5 +230,25 @@ func TestVerdictsAndExitCode(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// The rows that keep the settle window gate their scenarios in WindowParallel processes; the
+// fault rows that act at once read once, in one process.
+func TestRowsArgs(t *testing.T) {
+	rows := Options{Out: "o", Faults: []string{"a", "slow"}, Background: []string{"slow"}, Variations: []string{"v"}, WindowParallel: 2}.Rows()
+	want := map[string][]string{
+		CleanRow: {"--parallel=2"},
+		"a":      {"--reference-faults=a", "--settle=0"},
+		"slow":   {"--reference-faults=slow", "--parallel=2"},
+		"v":      {"--reference-variations=v", "--parallel=2"},
+	}
+	for _, r := range rows {
+		if !slices.Equal(r.Args, want[r.Name()]) {
+			t.Errorf("row %s: args %q, want %q", r.Name(), r.Args, want[r.Name()])
+		}
+	}
+	if r := (Options{Variations: []string{"v"}}).Rows(); len(r[0].Args) != 0 || !slices.Equal(r[1].Args, []string{"--reference-variations=v"}) {
+		t.Errorf("without WindowParallel: %q, %q", r[0].Args, r[1].Args)
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
+	"github.com/scimreplay/scimreplay/fakes/entra"
+	"github.com/scimreplay/scimreplay/fakes/idp"
 	"github.com/scimreplay/scimreplay/fakes/okta"
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/matchers"
@@ -26,35 +28,78 @@ import (
 	"github.com/scimreplay/scimreplay/suites/framework"
 )
 
-// IdP is an identity provider whose traffic the specs replay: its scenarios form the spec tree
-// forcesync/<Name>/<scenario>, labelled idp:<Name>.
+// IdP is an identity provider whose traffic the specs replay: its scenarios (those whose idp:
+// is Name) form the spec tree forcesync/<Name>/<scenario>, labelled idp:<Name>.
 type IdP struct {
 	Name string
-	// replay runs one scenario end to end against a client (see okta.Replayer.Replay).
-	replay func(ctx context.Context, c *harness.Client, progress io.Writer, sc *scenario.Scenario, runID string, o okta.Options) (*okta.Result, error)
+	// title names it in failures ("the target failed Entra ID's traffic").
+	title string
+	// replay runs one scenario end to end against a client (see idp.Replayer.Replay).
+	replay func(ctx context.Context, c *harness.Client, progress io.Writer, sc *scenario.Scenario, runID string, o idp.Options) (*idp.Result, error)
 }
 
 // Okta replays Okta's SCIM client (fakes/okta).
-var Okta = IdP{Name: "okta", replay: func(ctx context.Context, c *harness.Client, progress io.Writer, sc *scenario.Scenario, runID string, o okta.Options) (*okta.Result, error) {
+var Okta = IdP{Name: scenario.IdPOkta, title: "Okta", replay: func(ctx context.Context, c *harness.Client, progress io.Writer, sc *scenario.Scenario, runID string, o idp.Options) (*idp.Result, error) {
 	return (&okta.Replayer{Client: c, Progress: progress}).Replay(ctx, sc, runID, o)
 }}
 
+// Entra replays Microsoft Entra ID's provisioning service (fakes/entra), in the default PATCH
+// dialect where a scenario pins none; EntraDialect chooses another.
+var Entra = EntraDialect(entra.DialectDefault)
+
+// EntraDialect is Entra replayed in dialect (entra.DialectDefault or DialectSCIM062020) where a
+// scenario pins none.
+func EntraDialect(dialect string) IdP {
+	return IdP{Name: scenario.IdPEntra, title: "Entra ID", replay: func(ctx context.Context, c *harness.Client, progress io.Writer, sc *scenario.Scenario, runID string, o idp.Options) (*idp.Result, error) {
+		c.Header = entra.Header() // the spec's own client: Entra sends none of Okta's headers
+		return (&entra.Replayer{Client: c, Progress: progress, Dialect: dialect}).Replay(ctx, sc, runID, o)
+	}}
+}
+
+// IdPFor is the identity provider whose traffic sc is, Entra in entraDialect ("" for the
+// default).
+func IdPFor(sc *scenario.Scenario, entraDialect string) IdP {
+	if sc.IdP == scenario.IdPEntra {
+		return EntraDialect(entraDialect)
+	}
+	return Okta
+}
+
+// SpecsByIdP registers Specs once per identity provider the scenarios are for, Okta's first,
+// each with its own scenarios in their order: forcesync/okta/…, then forcesync/entra/…, Entra
+// in entraDialect where a scenario pins none. It returns true, as Specs does.
+func SpecsByIdP(s *framework.Suite, scs []*scenario.Scenario, entraDialect string) bool {
+	for _, p := range []IdP{Okta, EntraDialect(entraDialect)} {
+		var mine []*scenario.Scenario
+		for _, sc := range scs {
+			if sc.IdP == p.Name {
+				mine = append(mine, sc)
+			}
+		}
+		if len(mine) > 0 {
+			Specs(s, p, mine)
+		}
+	}
+	return true
+}
+
 // Specs registers the force-sync specs of one identity provider's scenarios:
-// Describe("forcesync") > Describe(idp.Name) > one It per scenario, each with a target of its own
+// Describe("forcesync") > Describe(p.Name) > one It per scenario, each with a target of its own
 // from s (framework.Suite.NewFramework), so each scenario is its own JUnit testcase, labelled
 // idp:<name>, scenario:<name> and its own labels for --label-filter. Each spec provisions the
 // org as the IdP does, snapshots the target, replays the recorded force sync, holds the state
 // over the target's settle window and fails if anything moved, in words. Call it where specs may
 // be declared, before RunSpecs: in a container of your own, or at the top level of a suite file
 // as `var _ = forcesync.Specs(…)` (it returns true, as Describe does). The target is read when
-// each spec starts, so a suite may set s.Target in its own BeforeSuite.
-func Specs(s *framework.Suite, idp IdP, scs []*scenario.Scenario) bool {
+// each spec starts, so a suite may set s.Target in its own BeforeSuite. Each scenario must be
+// p's (its idp:); another IdP's could not run (SpecsByIdP sorts a mixed list).
+func Specs(s *framework.Suite, p IdP, scs []*scenario.Scenario) bool {
 	index := make(map[string]int, len(scs))
 	for i, sc := range scs {
 		index[sc.Name] = i + 1
 	}
 	Describe("forcesync", func() {
-		Describe(idp.Name, Label("idp:"+idp.Name), func() {
+		Describe(p.Name, Label("idp:"+p.Name), func() {
 			ReportAfterEach(func(r SpecReport) {
 				if r.LeafNodeType == types.NodeTypeIt && r.State != types.SpecStateSkipped {
 					fmt.Fprintf(s.Out(), "  %s\n", progressResult(r))
@@ -67,9 +112,9 @@ func Specs(s *framework.Suite, idp IdP, scs []*scenario.Scenario) bool {
 			})
 			f := s.NewFramework()
 			for _, sc := range scs {
-				It(sc.Name, Label(ScenarioLabels(idp, sc)...), func(ctx SpecContext) {
+				It(sc.Name, Label(ScenarioLabels(p, sc)...), func(ctx SpecContext) {
 					AddReportEntry(reports.EntryScenarioFile, sc.File, ReportEntryVisibilityNever)
-					runScenario(ctx, f, idp, sc)
+					runScenario(ctx, f, p, sc)
 				}, NodeTimeout(10*time.Minute))
 			}
 		})
@@ -94,8 +139,8 @@ func Caveats(target harness.TargetSpec) []string {
 }
 
 // ScenarioLabels are the labels of a scenario's spec, which --label-filter matches.
-func ScenarioLabels(idp IdP, sc *scenario.Scenario) []string {
-	return append([]string{"idp:" + idp.Name, "scenario:" + sc.Name}, sc.Labels...)
+func ScenarioLabels(p IdP, sc *scenario.Scenario) []string {
+	return append([]string{"idp:" + p.Name, "scenario:" + sc.Name}, sc.Labels...)
 }
 
 // progressResult is the line that closes a scenario in the progress output.
@@ -155,23 +200,26 @@ func Outcome(r types.Report) int {
 // check classifies a replay error: a run that could not be done (exit 2), or a regression of
 // the target (exit 1). Only err's own text is used: it is the redacted one (an error it wraps
 // may hold the token a careless target echoed).
-func check(err error) {
+func check(p IdP, err error) {
 	if err == nil {
 		return
 	}
-	if okta.IsCouldNotRun(err) {
+	if idp.IsCouldNotRun(err) {
 		framework.CouldNotRun("%v", err)
 	}
-	var pe *okta.PhaseError
+	var pe *idp.PhaseError
 	if errors.As(err, &pe) {
-		framework.Regression("%s: the target failed Okta's traffic: %s", pe.Phase, strings.TrimPrefix(err.Error(), pe.Phase+": "))
+		framework.Regression("%s: the target failed %s's traffic: %s", pe.Phase, p.title, strings.TrimPrefix(err.Error(), pe.Phase+": "))
 	}
-	framework.Regression("the target failed Okta's traffic: %v", err)
+	framework.Regression("the target failed %s's traffic: %v", p.title, err)
 }
 
-func runScenario(ctx context.Context, f *framework.Framework, idp IdP, sc *scenario.Scenario) {
+func runScenario(ctx context.Context, f *framework.Framework, p IdP, sc *scenario.Scenario) {
+	if sc.IdP != p.Name {
+		framework.CouldNotRun("%s is a scenario for %s (idp: %s), not for %s", sc.File, sc.IdP, sc.IdP, p.Name)
+	}
 	spec := f.Target.Spec
-	res, err := idp.replay(ctx, f.Client(ctx), f.Suite.Out(), sc, f.Suite.ID(), okta.Options{
+	res, err := p.replay(ctx, f.Client(ctx), f.Suite.Out(), sc, f.Suite.ID(), idp.Options{
 		Probes:  harness.Probes{Link: spec.LinkProbe, Audit: spec.AuditProbe},
 		Managed: spec.Classifier(),
 		Settle:  spec.SettleWindow(),
@@ -185,7 +233,7 @@ func runScenario(ctx context.Context, f *framework.Framework, idp IdP, sc *scena
 			AddReportEntry(reports.EntrySnapshots, ReportEntryVisibilityNever, harness.Redact(string(b), spec.Token))
 		}
 	}
-	check(f.Explain(ctx, err))
+	check(p, f.Explain(ctx, err))
 	if !res.Diff.Empty() {
 		AddReportEntry(reports.EntryDiff, ReportEntryVisibilityNever, res.Diff)
 		AddReportEntry(reports.EntryVerdict, reports.VerdictRegression)

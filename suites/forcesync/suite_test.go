@@ -35,6 +35,6 @@ func TestForceSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	reference.SuiteNodes(suite, isReference, "")
-	forcesync.Specs(suite, forcesync.Okta, scs)
+	forcesync.SpecsByIdP(suite, scs, opts.EntraDialect)
 	RunSpecs(t, "Force sync", Label("suite:forcesync"))
 }

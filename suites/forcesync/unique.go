@@ -21,6 +21,7 @@ import (
 //	bob@partner.example → bob+<tag>@partner.example   (the domain, so managed or not, is kept)
 //	jira-users          → jira-users-<tag>
 //	externalId          → a fresh Okta-style id derived from the tag and the user's key
+//	                      (Entra's, its mailNickname by default: <externalId>-<tag>)
 //
 // Emails are rewritten wherever they appear in literal text (case kept, %40 understood; in a
 // path the + is written %2B); group names, externalIds and userNames that are not emails only
@@ -28,17 +29,15 @@ import (
 // already resolve to the new names). A group name spelt inside a filter in a path is not
 // rewritten: use {{groups.<key>.displayName}} there.
 func UniqueForRun(sc *scenario.Scenario, run string) *scenario.Scenario {
-	r := newRenamer(sc.Org, runTag(run, sc.Name))
+	r := newRenamer(sc, runTag(run, sc.Name))
 	out := *sc
 	out.Org.Users = make([]scenario.User, len(sc.Org.Users))
 	for i, u := range sc.Org.Users {
+		ext := sc.ExternalID(u) // before the userName (Entra's default derives from it) changes
 		u.UserName = r.exactOrEmails(u.UserName, "+")
 		u.Email = r.emailText(u.Email, "+")
 		u.SecondEmail = r.emailText(u.SecondEmail, "+")
-		u.ExternalID = r.exact[u.ExternalID]
-		if u.ExternalID == "" {
-			u.ExternalID = r.exact[scenario.OktaID(u.Key)]
-		}
+		u.ExternalID = r.exact[ext]
 		out.Org.Users[i] = u
 	}
 	out.Org.Groups = make([]scenario.Group, len(sc.Org.Groups))
@@ -71,7 +70,8 @@ type renamer struct {
 	exact  map[string]string // whole strings: group names, externalIds, non-email userNames
 }
 
-func newRenamer(org scenario.Org, run string) *renamer {
+func newRenamer(sc *scenario.Scenario, run string) *renamer {
+	org := sc.Org
 	r := &renamer{run: run, exact: map[string]string{}}
 	var alts []string
 	addEmail := func(e string) {
@@ -88,11 +88,11 @@ func newRenamer(org scenario.Org, run string) *renamer {
 		}
 		addEmail(u.Email)
 		addEmail(u.SecondEmail)
-		ext := u.ExternalID
-		if ext == "" {
-			ext = scenario.OktaID(u.Key)
+		if ext := sc.ExternalID(u); sc.IdP == scenario.IdPEntra {
+			r.exact[ext] = ext + "-" + run
+		} else {
+			r.exact[ext] = scenario.OktaID(run + "/" + u.Key)
 		}
-		r.exact[ext] = scenario.OktaID(run + "/" + u.Key)
 	}
 	for _, g := range org.Groups {
 		r.exact[g.DisplayName] = g.DisplayName + "-" + run

@@ -93,3 +93,34 @@ func TestUniqueForRunRenamesTheOrgAndItsLiteralMentions(t *testing.T) {
 		t.Errorf("a long run id is hashed, not cut: %s", long)
 	}
 }
+
+// An Entra user's externalId is its mailNickname unless the org gives one; against a shared
+// server it gets the run's tag, as its userName does, and templates see the new one.
+func TestUniqueForRunRenamesEntrasExternalIDs(t *testing.T) {
+	sc, err := scenario.Parse("e.yaml", []byte(`version: 1
+name: e
+source: s
+idp: entra
+org:
+  users:
+    - {key: bob, userName: bob@partner.example}
+    - {key: cat, userName: cat@partner.example, externalId: cchen}
+forceSync: [{entra: fullCycle}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := UniqueForRun(sc, "r1")
+	tag := runTag("r1", "e")
+	for i, want := range []string{"bob-" + tag, "cchen-" + tag} {
+		if got := u.ExternalID(u.Org.Users[i]); got != want {
+			t.Errorf("user %s: externalId %q, want %q", u.Org.Users[i].Key, got, want)
+		}
+	}
+	if got := u.Org.Users[0].UserName; got != "bob+"+tag+"@partner.example" {
+		t.Errorf("userName %q", got)
+	}
+	if sc.ExternalID(sc.Org.Users[0]) != "bob" {
+		t.Error("UniqueForRun changed the scenario it was given")
+	}
+}

@@ -1,4 +1,4 @@
-package okta
+package idp
 
 import (
 	"net/url"
@@ -309,7 +309,10 @@ func (b *rebinder) userNames() []string {
 	return out
 }
 
-// queryEscape escapes a query value the way Okta does (%20 for spaces, not +).
+// QueryEscape escapes a query value the way the identity providers' clients do (%20 for spaces,
+// not +).
+func QueryEscape(s string) string { return queryEscape(s) }
+
 func queryEscape(s string) string {
 	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }

@@ -1,4 +1,4 @@
-package okta
+package idp
 
 import (
 	"encoding/json"
@@ -112,7 +112,7 @@ func TestEchoBodyMatchesMergeOfTheDecodedBody(t *testing.T) {
 func BenchmarkEchoBody(b *testing.B) {
 	raw := []byte(`{"active":true,"displayName":"Ada Abbott","emails":[{"primary":true,"type":"work","value":"user00001@acme.example"}],"externalId":"00u8f0a3c1b2d4e5f6a","groups":[{"$ref":"http://127.0.0.1:32768/scim/v2/Groups/6b1e","display":"group-001","type":"direct","value":"6b1e"}],"id":"2819c223-7f76-453a-919d-413861904646","locale":"en-US","meta":{"created":"2026-11-28T17:00:00.000Z","lastModified":"2026-11-28T17:00:00.000Z","location":"http://127.0.0.1:32768/scim/v2/Users/2819c223","resourceType":"User","version":"W/\"3\""},"name":{"familyName":"Abbott","givenName":"Ada"},"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"urn:scimreplay:params:scim:schemas:extension:atlassian:2.0:User":{"atlassianAccountId":"acct-user00001"},"userName":"user00001@acme.example"}`)
 	profile := map[string]any{
-		"schemas": []any{SchemaUser}, "userName": "user00001@acme.example",
+		"schemas": []any{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "user00001@acme.example",
 		"name":        map[string]any{"givenName": "Ada", "familyName": "Abbott"},
 		"emails":      []any{map[string]any{"primary": true, "value": "user00001@acme.example", "type": "work"}},
 		"displayName": "Ada Abbott", "locale": "en-US", "externalId": "00u8f0a3c1b2d4e5f6a", "groups": []any{}, "active": true,

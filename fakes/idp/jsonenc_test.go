@@ -1,4 +1,4 @@
-package okta
+package idp
 
 import (
 	"encoding/json"

@@ -1,7 +1,9 @@
-// Package okta is the fake Okta: it provisions a scenario's org into a SCIM target the way
-// Okta's SCIM client does and replays recorded traffic against it, re-binding the ids the
-// target assigns.
-package okta
+// Package idp is the replay engine the fake identity providers share (fakes/okta, fakes/entra):
+// it replays a scenario's steps against a SCIM target — requests, loops, templates, captures,
+// echo bodies and the re-binding of recorded ids — and runs a scenario end to end (Replay).
+// What differs between identity providers, their macros (okta:, entra:) and their first push of
+// the org, is an IdP the engine is given.
+package idp
 
 import (
 	"bytes"
@@ -24,11 +26,24 @@ import (
 	"github.com/scimreplay/scimreplay/internal/textcut"
 )
 
-// Replayer sends a scenario's phases to one target.
+// Replayer sends a scenario's phases to one target as one identity provider does.
 type Replayer struct {
 	Client *harness.Client
 	// Progress, when set, gets one line per phase and a count of requests sent.
 	Progress io.Writer
+	// IdP runs the identity provider's macros and names it in messages.
+	IdP IdP
+}
+
+// IdP is what one identity provider adds to the engine.
+type IdP interface {
+	// Name names the identity provider in messages ("Okta", "Entra ID").
+	Name() string
+	// Provision is the phase a scenario without provision: steps starts with: the IdP's first
+	// push of the org (file places its errors).
+	Provision(file string) []scenario.Step
+	// Macro runs a step that names one of the IdP's macros (okta:, entra:).
+	Macro(ctx context.Context, p *Replayer, r *Run, st *scenario.Step) error
 }
 
 // Run is the state of one scenario's replay: the ids the target assigned, captured variables and
@@ -41,7 +56,7 @@ type Run struct {
 	Vars     map[string]any
 	lastGET  map[string][]byte // raw: decoded only when an echo step uses it
 	rebind   *rebinder         // nil unless the scenario says rebind: auto
-	// provisioned says Okta's provision macro ran, so the org's memberships were given.
+	// provisioned says the IdP's provision macro ran, so the org's memberships were given.
 	provisioned bool
 
 	user  *scenario.User
@@ -60,6 +75,35 @@ func NewRun(sc *scenario.Scenario, runID string) *Run {
 	}
 	return r
 }
+
+// User is the loop's user (inside forEach: users, or a macro going through the org's users), nil
+// elsewhere.
+func (r *Run) User() *scenario.User { return r.user }
+
+// Group is the loop's group (inside forEach: groups), nil elsewhere.
+func (r *Run) Group() *scenario.Group { return r.group }
+
+// ForUser is the run with u as its loop user, so templates see {{user.…}}; it shares the run's
+// ids, captures and echo bodies.
+func (r *Run) ForUser(u *scenario.User) *Run {
+	it := *r
+	it.user, it.group = u, nil
+	return &it
+}
+
+// ForGroup is the run with g as its loop group ({{group.…}}), sharing the run's state.
+func (r *Run) ForGroup(g *scenario.Group) *Run {
+	it := *r
+	it.user, it.group = nil, g
+	return &it
+}
+
+// Render renders the {{templates}} in a step's value (a body) as this run sees them.
+func (r *Run) Render(v any) (any, error) { return scenario.Render(v, r.lookup) }
+
+// Provisioned records that the IdP's provision macro gave the org's memberships, which the
+// snapshot before the force sync must then show (Expected).
+func (r *Run) Provisioned() { r.provisioned = true }
 
 // Rebound is the live id the target assigned in place of a recorded one (rebind: auto).
 func (r *Run) Rebound(recorded string) (string, bool) {
@@ -134,8 +178,11 @@ func (p *Replayer) steps(ctx context.Context, r *Run, steps []scenario.Step) err
 
 func (p *Replayer) step(ctx context.Context, r *Run, st *scenario.Step) error {
 	switch {
-	case st.Okta != "":
-		return p.macro(ctx, r, st)
+	case st.Okta != "" || st.Entra != "":
+		if p.IdP == nil {
+			return &StepError{Pos: st.Pos, What: "macro", Err: &ScenarioError{Msg: "no identity provider runs macros here"}}
+		}
+		return p.IdP.Macro(ctx, p, r, st)
 	case st.ForEach != "":
 		return p.forEach(ctx, r, st)
 	}
@@ -219,6 +266,27 @@ func (p *Replayer) forEachConcurrent(ctx context.Context, r *Run, st *scenario.S
 	return nil
 }
 
+// Send is one request of a macro: body (encoded as the engine encodes every body, nil for none)
+// to a path relative to the SCIM base, with the run's turn let go while it is on the wire. An
+// answer whose status is not among want is a *harness.StatusError naming the IdP.
+func (p *Replayer) Send(ctx context.Context, r *Run, method, path string, body any, want ...int) (*harness.Response, error) {
+	var b []byte
+	if body != nil {
+		var err error
+		if b, err = appendJSON(nil, body); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := onTheWire(r, func() (*harness.Response, error) { return p.Client.Do(ctx, method, path, b, nil) })
+	if err != nil {
+		return nil, err
+	}
+	if !statusOK(resp.Status, want) {
+		return resp, &harness.StatusError{Method: method, Path: path, Want: want, Got: resp.Status, Body: short(resp.Body), IdP: p.idpName()}
+	}
+	return resp, nil
+}
+
 // onTheWire runs a request with the run's turn let go, so other iterations of a concurrent
 // forEach can prepare or read their own exchanges meanwhile.
 func onTheWire[T any](r *Run, send func() (T, error)) (T, error) {
@@ -287,7 +355,7 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 	if st.Echo || st.Profile || st.HasBody {
 		var overlays []any // laid on the echoed body (or on nothing) in this order
 		if st.Profile {
-			overlays = append(overlays, r.user.Profile())
+			overlays = append(overlays, r.Scenario.Profile(*r.user))
 		}
 		if st.HasBody {
 			written := st.Body
@@ -337,7 +405,7 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 		if len(want) == 0 {
 			want = []int{200, 201, 204}
 		}
-		return fail(&harness.StatusError{Method: st.Method, Path: path, Want: want, Got: resp.Status, Body: short(resp.Body)})
+		return fail(&harness.StatusError{Method: st.Method, Path: path, Want: want, Got: resp.Status, Body: short(resp.Body), IdP: p.idpName()})
 	}
 	pairing := r.rebind != nil && st.Response != nil && st.Response.Body != nil
 	var doc any
@@ -417,6 +485,31 @@ func pathOnly(p string) string {
 
 func short(b []byte) string { return textcut.Excerpt(b, 300) }
 
+// IDOf reads the id of the resource an answer holds; an answer without one is a protocol
+// error (RFC 7643 §3.1 requires it).
+func IDOf(resp *harness.Response) (string, error) {
+	var v struct {
+		ID string `json:"id"`
+	}
+	if err := resp.JSON(&v); err != nil {
+		return "", err
+	}
+	if v.ID == "" {
+		return "", &harness.ProtocolError{Msg: fmt.Sprintf("answered %d without an id: %s", resp.Status, short(resp.Body))}
+	}
+	return v.ID, nil
+}
+
+// Short is an answer's body cut for a message.
+func Short(b []byte) string { return short(b) }
+
+func (p *Replayer) idpName() string {
+	if p.IdP == nil {
+		return ""
+	}
+	return p.IdP.Name()
+}
+
 // lookup resolves a template variable for the current step.
 func (r *Run) lookup(ref []string) (any, error) {
 	name := func() string { return strings.Join(ref, ".") } // only for an error
@@ -477,16 +570,30 @@ func (r *Run) userField(u scenario.User, f string) (any, error) {
 	case "secondEmail":
 		return u.SecondEmail, nil
 	case "profile":
-		return u.Profile(), nil
+		return r.Scenario.Profile(u), nil
 	}
-	prof := u.Profile()
+	prof := r.Scenario.Profile(u)
 	switch f {
-	case "givenName", "familyName":
-		return prof["name"].(map[string]any)[f], nil
-	case "displayName", "externalId", "locale":
+	case "givenName":
+		return u.GivenName, nil
+	case "familyName":
+		return u.FamilyName, nil
+	case "externalId":
+		return r.Scenario.ExternalID(u), nil
+	case "displayName", "locale":
 		return prof[f], nil
 	}
 	return nil, &ScenarioError{Msg: "a user has no field " + f}
+}
+
+// GroupMembers is a group's org members as the IdP's member list, [{value: <id>, display:
+// <userName>}], by the ids the target assigned ({{group.members}}).
+func (r *Run) GroupMembers(g scenario.Group) ([]any, error) {
+	v, err := r.groupField(g, "members")
+	if err != nil {
+		return nil, err
+	}
+	return v.([]any), nil
 }
 
 func (r *Run) groupField(g scenario.Group, f string) (any, error) {

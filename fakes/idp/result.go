@@ -1,4 +1,4 @@
-package okta
+package idp
 
 import (
 	"context"
@@ -42,7 +42,7 @@ type PhaseError struct {
 func (e *PhaseError) Error() string { return e.Phase + ": " + e.Err.Error() }
 func (e *PhaseError) Unwrap() error { return e.Err }
 
-// Replay runs a scenario end to end: provision (Okta's default push when the scenario has
+// Replay runs a scenario end to end: provision (the IdP's first push when the scenario has
 // none), snapshot, a check that the snapshot can show what provisioning made (links, the
 // memberships it gave: see harness.CheckVisible), forceSync Repeat times, verify, then the
 // after-state held over the settle window and compared (harness.Settle). The error is a
@@ -59,10 +59,10 @@ func (p *Replayer) Replay(ctx context.Context, sc *scenario.Scenario, runID stri
 		res.Coverage.Retries, res.Coverage.RetryWaited = p.Client.Retries(), p.Client.RetryWaited()
 	}()
 	provision := sc.Provision
-	if len(provision) == 0 {
-		provision = []scenario.Step{{Okta: "provision", Pos: scenario.Pos{File: sc.File}}}
+	if len(provision) == 0 && p.IdP != nil {
+		provision = p.IdP.Provision(sc.File)
 	}
-	step("provisioning the org as Okta does")
+	step("provisioning the org as " + p.idpName() + " does")
 	if err := p.Phase(ctx, res.Run, "provision", provision); err != nil {
 		return res, &PhaseError{"provision", err}
 	}
@@ -110,7 +110,7 @@ func (p *Replayer) Replay(ctx context.Context, sc *scenario.Scenario, runID stri
 	return res, nil
 }
 
-// Expected is what Okta's provisioning gave the target: the members of each org group, by the
+// Expected is what the IdP's provisioning gave the target: the members of each org group, by the
 // ids the target assigned. It is empty unless the provision macro ran (a scenario with its own
 // provisioning steps gives what they say, which the replay does not model).
 func (r *Run) Expected() harness.Expectations {
