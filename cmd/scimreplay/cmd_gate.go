@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -162,15 +163,43 @@ func checkLabelFilter(f string) error {
 	return err
 }
 
+// idpRank orders cases as the reports group them: no IdP (suite nodes) first, then Okta, then
+// Entra, then any other.
+func idpRank(idp string) int {
+	switch idp {
+	case "":
+		return 0
+	case "okta":
+		return 1
+	case "entra":
+		return 2
+	}
+	return 3
+}
+
 // maxVerdictLines bounds each failed scenario's diff in the closing list; the JUnit and the
 // human reports (and -v's Ginkgo output) hold it whole.
 const maxVerdictLines = 25
 
 func printVerdict(w io.Writer, r *reports.Run, code int) {
 	fmt.Fprintln(w)
+	// A run of more than one IdP's catalogue names each case by its IdP too (the same scenario
+	// name may be in both), in the reports' order: suite nodes, then Okta, then Entra.
+	idps := map[string]bool{}
 	for _, c := range r.Cases {
+		if c.IdP() != "" {
+			idps[c.IdP()] = true
+		}
+	}
+	cases := slices.Clone(r.Cases)
+	slices.SortStableFunc(cases, func(a, b reports.Case) int { return idpRank(a.IdP()) - idpRank(b.IdP()) })
+	for _, c := range cases {
 		if c.Status == reports.Skipped {
 			continue
+		}
+		name := c.Scenario()
+		if len(idps) > 1 && c.IdP() != "" {
+			name = c.IdP() + "/" + name
 		}
 		status := "PASS"
 		switch {
@@ -180,9 +209,9 @@ func printVerdict(w io.Writer, r *reports.Run, code int) {
 			status = "COULD NOT RUN"
 		}
 		if c.Coverage != nil {
-			fmt.Fprintf(w, "%s %s — checked %s\n", status, c.Scenario(), c.Coverage.Short())
+			fmt.Fprintf(w, "%s %s — checked %s\n", status, name, c.Coverage.Short())
 		} else {
-			fmt.Fprintf(w, "%s %s\n", status, c.Scenario())
+			fmt.Fprintf(w, "%s %s\n", status, name)
 		}
 		if c.Failed() {
 			lines := strings.Split(strings.TrimSpace(c.Message), "\n")

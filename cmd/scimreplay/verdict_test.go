@@ -35,6 +35,21 @@ func TestPrintVerdictBoundsEachDiff(t *testing.T) {
 	}
 }
 
+// A run of both catalogues names each case with its IdP, Okta's first, as the reports group them.
+func TestPrintVerdictOfTwoIdPs(t *testing.T) {
+	run := &reports.Run{Cases: []reports.Case{
+		{Name: "forcesync/entra/restart-provisioning", Status: reports.Passed},
+		{Name: "forcesync/okta/identical-repush", Status: reports.Failed, Verdict: reports.VerdictRegression, Message: "bob@partner.example (unmanaged): link acct-7 → none"},
+		{Name: "forcesync/entra/membership-readd", Status: reports.Passed},
+	}}
+	var out bytes.Buffer
+	printVerdict(&out, run, 1)
+	want := "\nFAIL okta/identical-repush\n    bob@partner.example (unmanaged): link acct-7 → none\nPASS entra/restart-provisioning\nPASS entra/membership-readd\n"
+	if !strings.HasPrefix(out.String(), want) {
+		t.Fatalf("got\n%s\nwant it to start\n%s", out.String(), want)
+	}
+}
+
 // With Ginkgo's own output not shown, what only it used to say reaches the user another way.
 func TestUnreportedOutcomes(t *testing.T) {
 	panicked := types.Report{SpecReports: types.SpecReports{{LeafNodeType: types.NodeTypeIt, State: types.SpecStatePanicked}}}
