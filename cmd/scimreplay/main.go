@@ -1,6 +1,8 @@
 // Command scimreplay gates a SCIM 2.0 server against recorded identity-provider force syncs.
 //
+//	scimreplay init [flags]        discover how to gate a server and write a target profile
 //	scimreplay gate [flags]        run the force-sync suite against a target (exit 0/1/2)
+//	scimreplay explore [flags]     generated no-op re-pushes, a failure shrunk to a scenario
 //	scimreplay directory [flags]   serve the reference SCIM directory
 //	scimreplay faults              list the reference directory's fault modes
 package main
@@ -71,6 +73,6 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'scimreplay <command> -h' for a command's flags.")
 	fmt.Fprintln(w, strings.TrimSpace(`
 exit codes: 0 every invariant held; 1 the target failed (state changed, or it answered
-Okta's traffic with an unexpected status); 2 the run could not be done (bad flags or
+an identity provider's traffic with an unexpected status); 2 the run could not be done (bad flags or
 scenario, target did not start or cannot be reached).`))
 }
