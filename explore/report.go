@@ -132,6 +132,9 @@ func (r *Result) Report(o reports.Options, scenarioFile, reproduce, logs string)
 			{Name: "generators", Value: strings.Join(f.Case.Generators(), ", ")},
 		},
 	}
+	if f.Case.Variant != "" {
+		c.Properties = append(c.Properties, reports.Property{Name: strings.TrimPrefix(r.Dialect.VariantFlag, "--"), Value: f.Case.Variant})
+	}
 	c.Message = f.What()
 	if reproduce != "" {
 		c.Message += "\nreproduce it: " + reproduce
