@@ -18,8 +18,7 @@ import (
 // Dialect is one identity provider's SCIM client as explore drives it: how it provisions a
 // generated org, the no-op pushes it may send, and the replay engine that sends a scenario of
 // them. The org model (Org) and the run loop are the IdP's neither: a dialect brings only its
-// traffic. Okta's is Okta; Entra's plugs in the same way (Register) once its client, fakes/entra,
-// is in the build.
+// traffic. Okta's is Okta, Entra's Entra (entra.go); another plugs in the same way (Register).
 type Dialect struct {
 	// Name is how --idp names it, and the idp:<name> label of its cases.
 	Name string
@@ -33,6 +32,16 @@ type Dialect struct {
 	// GateArgs are what `scimreplay gate` needs to replay this dialect's scenarios (none for
 	// Okta, the gate's default).
 	GateArgs []string
+	// OneEmail says the IdP pushes one email per user (Entra's default mappings send the work
+	// email only), so no generated user has a second one.
+	OneEmail bool
+	// Variants are the ways the IdP's client may be set up that change its traffic (Entra: its
+	// PATCH dialects), the default first. Each run is in one, drawn unless Options.Variant
+	// fixes it (VariantFlag names the flag that does), and its scenario pins it (Pin gives the
+	// value of the top-level key named Name: entra: {dialect: …}). None: the client has one way.
+	Variants    []string
+	VariantFlag string
+	Pin         func(variant string) *yaml.Node
 }
 
 // Provision is the dialect's provisioning steps.
@@ -57,14 +66,15 @@ type Generator struct {
 var registry = map[string]*Dialect{}
 
 // planned are dialects --idp knows of whose client is not in this build yet.
-var planned = map[string]string{
-	"entra": "Microsoft Entra ID's SCIM client (fakes/entra)",
-}
+var planned = map[string]string{}
 
 // Register makes a dialect available to Lookup (and so to --idp).
 func Register(d *Dialect) { registry[d.Name] = d }
 
-func init() { Register(Okta) }
+func init() {
+	Register(Okta)
+	Register(Entra)
+}
 
 // NotAvailableError is an --idp whose client is not in this build yet.
 type NotAvailableError struct{ Name, What string }

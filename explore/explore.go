@@ -48,6 +48,9 @@ const MaxRuns = 100_000
 // Options say what to explore, against what, for how long.
 type Options struct {
 	Dialect *Dialect
+	// Variant fixes the dialect's variant of every run (Entra: its PATCH dialect); "" draws
+	// one per run among Dialect.Variants.
+	Variant string
 	// NewClient gives a SCIM client for the target, one per run (each run's request log is its own).
 	NewClient func() *harness.Client
 	Probes    harness.Probes
@@ -100,6 +103,8 @@ func (f *Failure) What() string {
 // Result is what an exploration did and found.
 type Result struct {
 	Dialect *Dialect
+	// Variant is the dialect's variant every run was fixed to ("" when drawn per run).
+	Variant string
 	Seed    uint64
 	// Runs are the runs judged before the first failure (all of them when none failed); Tries
 	// the runs rapid made while reproducing and shrinking it.
@@ -138,7 +143,7 @@ func Run(ctx context.Context, o Options) *Result {
 	if o.ManagedDomain == "" {
 		o.ManagedDomain = "acme.example"
 	}
-	e := &explorer{o: o, ctx: ctx, start: time.Now(), res: &Result{Dialect: o.Dialect, Seed: o.Seed, Pushes: map[string]int{}}}
+	e := &explorer{o: o, ctx: ctx, start: time.Now(), res: &Result{Dialect: o.Dialect, Variant: o.Variant, Seed: o.Seed, Pushes: map[string]int{}}}
 	e.deadline = e.start.Add(o.Time)
 	if e.res.Seed == 0 {
 		e.res.Seed = RandomSeed()
@@ -148,6 +153,8 @@ func Run(ctx context.Context, o Options) *Result {
 		e.res.Err = fmt.Errorf("--runs must be between 1 and %d, not %d", MaxRuns, o.Runs)
 	case o.Time <= 0 || o.ShrinkTime <= 0:
 		e.res.Err = errors.New("--time and --shrink-time must be positive")
+	case o.Variant != "" && !contains(o.Dialect.Variants, o.Variant):
+		e.res.Err = fmt.Errorf("%s has no variant %q", o.Dialect.Name, o.Variant)
 	}
 	if e.res.Err != nil {
 		return e.res
@@ -306,14 +313,25 @@ var traitsGen = rapid.Custom(func(t *rapid.T) userTraits {
 	return userTraits{rapid.Bool().Draw(t, "unmanaged"), rapid.Bool().Draw(t, "second email")}
 })
 
-func (e *explorer) drawCase(t *rapid.T) *Case { return DrawCase(t, e.o.Dialect, e.o.ManagedDomain) }
+func (e *explorer) drawCase(t *rapid.T) *Case {
+	return DrawCaseIn(t, e.o.Dialect, e.o.ManagedDomain, e.o.Variant)
+}
 
 // DrawCase draws a run of the dialect's pushes: an org of 1 to MaxUsers users, managed (on
 // managedDomain) and not, some with a second email, 0 to MaxGroups groups whose members are
 // drawn independently (so they overlap), and 1 to MaxPushes pushes of the dialect's generators
 // that apply to that org, each maybe sent twice. Lists are rapid's slices, so shrinking can drop
-// any user, group or push, not only the last.
+// any user, group or push, not only the last. A dialect with variants has the run's drawn first.
 func DrawCase(t *rapid.T, d *Dialect, managedDomain string) *Case {
+	return DrawCaseIn(t, d, managedDomain, "")
+}
+
+// DrawCaseIn is DrawCase in the dialect's variant given ("" draws it, when the dialect has
+// any; shrinking tends to the first, its default).
+func DrawCaseIn(t *rapid.T, d *Dialect, managedDomain, variant string) *Case {
+	if variant == "" && len(d.Variants) > 0 {
+		variant = d.Variants[rapid.IntRange(0, len(d.Variants)-1).Draw(t, "variant")]
+	}
 	traits := rapid.SliceOfN(traitsGen, 1, MaxUsers).Draw(t, "users")
 	var org Org
 	for i, tr := range traits {
@@ -323,7 +341,7 @@ func DrawCase(t *rapid.T, d *Dialect, managedDomain string) *Case {
 			domain = unmanagedDomains[i%len(unmanagedDomains)]
 		}
 		u.UserName = strings.ToLower(u.GivenName) + "@" + domain
-		if tr.secondEmail {
+		if tr.secondEmail && !d.OneEmail {
 			u.SecondEmail = strings.ToLower(u.GivenName+"."+u.FamilyName) + "@home.example"
 		}
 		org.Users = append(org.Users, u)
@@ -354,7 +372,7 @@ func DrawCase(t *rapid.T, d *Dialect, managedDomain string) *Case {
 		return p
 	})
 	pushes := rapid.SliceOfN(pushGen, 1, MaxPushes).Draw(t, "pushes")
-	return &Case{Org: org, Pushes: pushes}
+	return &Case{Org: org, Pushes: pushes, Variant: variant}
 }
 
 func (e *explorer) left() time.Duration {

@@ -2,7 +2,6 @@ package explore
 
 import (
 	"context"
-	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -230,12 +229,10 @@ func TestLookup(t *testing.T) {
 	if d, err := Lookup("okta"); err != nil || d != Okta {
 		t.Fatalf("okta: %v", err)
 	}
-	_, err := Lookup("entra")
-	var na *NotAvailableError
-	if !errors.As(err, &na) || !strings.Contains(err.Error(), "--idp entra is not available yet") {
+	if d, err := Lookup("entra"); err != nil || d != Entra {
 		t.Fatalf("entra: %v", err)
 	}
-	if _, err := Lookup("pingone"); err == nil || !strings.Contains(err.Error(), `unknown --idp "pingone" (available: okta)`) {
+	if _, err := Lookup("pingone"); err == nil || !strings.Contains(err.Error(), `unknown --idp "pingone" (available: entra, okta)`) {
 		t.Fatalf("unknown: %v", err)
 	}
 }

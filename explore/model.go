@@ -93,10 +93,12 @@ func (p Push) Describe() string {
 	return s
 }
 
-// Case is one generated run: an org and the no-op pushes sent to it after Okta's provisioning.
+// Case is one generated run: an org and the no-op pushes sent to it after the IdP's
+// provisioning, in one of the dialect's variants ("" when it has none).
 type Case struct {
-	Org    Org
-	Pushes []Push
+	Org     Org
+	Pushes  []Push
+	Variant string
 }
 
 // Requests counts the requests the pushes send (provisioning and snapshots not included).
@@ -178,6 +180,9 @@ func (c *Case) Scenario(d *Dialect, m Meta) ([]byte, error) {
 	}
 	writeFolded(&b, "source", m.Source)
 	doc = mapping("idp", d.Name) // whose traffic it is: the gate replays it as that IdP
+	if c.Variant != "" && d.Pin != nil {
+		add(doc, d.Name, d.Pin(c.Variant)) // the run's variant, whatever the gate's flags say
+	}
 	if len(m.Labels) > 0 {
 		add(doc, "labels", flowList(m.Labels...))
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/scimreplay/scimreplay/explore"
+	"github.com/scimreplay/scimreplay/fakes/entra"
 	"github.com/scimreplay/scimreplay/fakes/reference"
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/reports"
@@ -38,6 +39,7 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	var ref referenceFlags
 	ref.bind(fs, os.Getenv)
 	idp := fs.String("idp", "okta", "the identity provider whose pushes to generate (available: "+strings.Join(explore.Names(), ", ")+")")
+	entraDialect := fs.String("entra-dialect", "", "with --idp entra, Entra's PATCH dialect of every run: default (capitalised ops, \"True\"/\"False\") or aadOptscim062020 (the Tenant URL flag); empty: drawn per run (each scenario written pins its own)")
 	seed := fs.Uint64("seed", 0, "seed of the generated runs; the same seed on the same server gives the same runs (0: a random seed, printed)")
 	runs := fs.Int("runs", 100, fmt.Sprintf("stop after this many passing runs (at most %d)", explore.MaxRuns))
 	limit := fs.Duration("time", 5*time.Minute, "stop after this long, shrinking included")
@@ -57,6 +59,14 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	dialect, err := explore.Lookup(*idp)
 	if err != nil {
 		return bad("%v", err)
+	}
+	if *entraDialect != "" {
+		if dialect.VariantFlag != "--entra-dialect" {
+			return bad("--entra-dialect applies to --idp entra, not --idp %s", dialect.Name)
+		}
+		if _, err := entra.ParseDialect(*entraDialect); err != nil {
+			return bad("--entra-dialect: %v", err)
+		}
 	}
 	switch {
 	case *runs < 1 || *runs > explore.MaxRuns:
@@ -105,7 +115,7 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		return c
 	}
 	o := explore.Options{
-		Dialect: dialect, NewClient: newClient,
+		Dialect: dialect, Variant: *entraDialect, NewClient: newClient,
 		Probes:  harness.Probes{Link: target.Spec.LinkProbe, Audit: target.Spec.AuditProbe},
 		Managed: target.Spec.Classifier(), Settle: target.Spec.SettleWindow(),
 		Seed: *seed, Runs: *runs, Time: *limit, ShrinkTime: *shrinkTime, RunID: shortRunID(runID), Progress: stdout,
@@ -127,8 +137,15 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	if o.Seed == 0 {
 		o.Seed = explore.RandomSeed()
 	}
+	name := dialect.Name
+	switch {
+	case *entraDialect != "":
+		name += " (dialect " + *entraDialect + ")"
+	case len(dialect.Variants) > 0:
+		name += " (" + strings.Join(dialect.Variants, " or ") + ", drawn per run)"
+	}
 	fmt.Fprintf(stdout, "explore: %s against %s, seed %d (the same seed explores the same runs again): up to %d runs of at most %d users, %d groups and %d pushes, for at most %s (shrinking a failure for at most %s); settle %s\n",
-		dialect.Name, target.Spec.WithDefaults().Name, o.Seed, *runs, explore.MaxUsers, explore.MaxGroups, explore.MaxPushes, *limit, *shrinkTime, o.Settle)
+		name, target.Spec.WithDefaults().Name, o.Seed, *runs, explore.MaxUsers, explore.MaxGroups, explore.MaxPushes, *limit, *shrinkTime, o.Settle)
 	res := explore.Run(ctx, o)
 
 	var file, reproduce, note string
@@ -295,6 +312,9 @@ func printExplored(w io.Writer, res *explore.Result, file, reproduce, note strin
 		fmt.Fprintf(w, "explore: shrinking stopped (%s) after %d runs at %s\n", stoppedWords(res.Stopped), res.Tries, res.Minimal.Case.Size())
 	default:
 		fmt.Fprintf(w, "explore: shrunk in %d runs to %s\n", res.Tries, res.Minimal.Case.Size())
+	}
+	if v := res.Minimal.Case.Variant; v != "" {
+		fmt.Fprintf(w, "  in %s's %s dialect (the scenario pins it)\n", res.Dialect.Name, v)
 	}
 	for i, p := range res.Minimal.Case.Pushes {
 		fmt.Fprintf(w, "  push %d of %d: %s\n", i+1, len(res.Minimal.Case.Pushes), p.Describe())

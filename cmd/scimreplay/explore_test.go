@@ -184,13 +184,14 @@ func TestExploreBadInputExits2(t *testing.T) {
 		args []string
 		want string
 	}{
-		"entra not built in": {[]string{"--idp", "entra"}, "--idp entra is not available yet: Microsoft Entra ID's SCIM client (fakes/entra) is not in this build"},
-		"unknown idp":        {[]string{"--idp", "pingone"}, `unknown --idp "pingone"`},
-		"no runs":            {[]string{"--runs", "0"}, "--runs must be between 1 and"},
-		"no time":            {[]string{"--time", "0s"}, "--time must be positive"},
-		"unknown fault":      {[]string{"--reference-faults", "no-such-fault"}, "unknown fault"},
-		"fault on a URL":     {[]string{"--target-url", "http://127.0.0.1:9", "--reference-faults", "access-1003"}, "applies to the reference directory"},
-		"stray":              {[]string{"extra"}, "unexpected arguments"},
+		"entra dialect on okta": {[]string{"--entra-dialect", "default"}, "--entra-dialect applies to --idp entra, not --idp okta"},
+		"unknown entra dialect": {[]string{"--idp", "entra", "--entra-dialect", "v2"}, `unknown Entra dialect "v2"`},
+		"unknown idp":           {[]string{"--idp", "pingone"}, `unknown --idp "pingone"`},
+		"no runs":               {[]string{"--runs", "0"}, "--runs must be between 1 and"},
+		"no time":               {[]string{"--time", "0s"}, "--time must be positive"},
+		"unknown fault":         {[]string{"--reference-faults", "no-such-fault"}, "unknown fault"},
+		"fault on a URL":        {[]string{"--target-url", "http://127.0.0.1:9", "--reference-faults", "access-1003"}, "applies to the reference directory"},
+		"stray":                 {[]string{"extra"}, "unexpected arguments"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := runCLI(t, nil, append([]string{"explore"}, c.args...)...)
