@@ -70,7 +70,7 @@ type groupRow struct {
 func WriteHTML(w io.Writer, run *Run, secrets ...string) error {
 	code := run.Code()
 	v := htmlRun{
-		Name: run.title(), Verdict: run.verdict(code), Targets: run.Targets(), Tally: run.Tally(),
+		Name: run.title(), Verdict: run.Verdict(code), Targets: run.Targets(), Tally: run.Tally(),
 		Time: roundDuration(run.Time), Generated: time.Now().UTC().Format(time.RFC3339),
 		VerdictClass: [...]string{"pass", "fail", "cnr"}[min(code, 2)],
 		Caveats:      run.Caveats(),

@@ -21,10 +21,10 @@ func Verdict(code int) string {
 	}
 }
 
-// verdict is Verdict for the run, naming the identity providers whose traffic its cases are:
+// Verdict is the package's Verdict for the run, naming the identity providers whose traffic its cases are:
 // "failed Okta's traffic" in a run of Okta's alone (as Verdict says), "failed Okta's or
 // Microsoft Entra ID's traffic" in a run of both.
-func (r *Run) verdict(code int) string {
+func (r *Run) Verdict(code int) string {
 	v := Verdict(code)
 	var names []string
 	for _, g := range ByIdP(r.Cases) {
@@ -75,7 +75,7 @@ func WriteMarkdown(w io.Writer, run *Run, secrets ...string) error {
 	code := run.Code()
 	t := run.Tally()
 	var b strings.Builder
-	fmt.Fprintf(&b, "## %s %s: %s\n\n", verdictMark(code), run.title(), run.verdict(code))
+	fmt.Fprintf(&b, "## %s %s: %s\n\n", verdictMark(code), run.title(), run.Verdict(code))
 	if t := run.Targets(); len(t) > 0 {
 		fmt.Fprintf(&b, "**Target:** %s  \n", strings.Join(mapStrings(t, code1), ", "))
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -163,20 +162,6 @@ func checkLabelFilter(f string) error {
 	return err
 }
 
-// idpRank orders cases as the reports group them: no IdP (suite nodes) first, then Okta, then
-// Entra, then any other.
-func idpRank(idp string) int {
-	switch idp {
-	case "":
-		return 0
-	case "okta":
-		return 1
-	case "entra":
-		return 2
-	}
-	return 3
-}
-
 // maxVerdictLines bounds each failed scenario's diff in the closing list; the JUnit and the
 // human reports (and -v's Ginkgo output) hold it whole.
 const maxVerdictLines = 25
@@ -185,20 +170,21 @@ func printVerdict(w io.Writer, r *reports.Run, code int) {
 	fmt.Fprintln(w)
 	// A run of more than one IdP's catalogue names each case by its IdP too (the same scenario
 	// name may be in both), in the reports' order: suite nodes, then Okta, then Entra.
-	idps := map[string]bool{}
-	for _, c := range r.Cases {
-		if c.IdP() != "" {
-			idps[c.IdP()] = true
+	groups := reports.ByIdP(r.Cases)
+	idps := 0
+	var cases []reports.Case
+	for _, g := range groups {
+		if g.IdP != "" {
+			idps++
 		}
+		cases = append(cases, g.Cases...)
 	}
-	cases := slices.Clone(r.Cases)
-	slices.SortStableFunc(cases, func(a, b reports.Case) int { return idpRank(a.IdP()) - idpRank(b.IdP()) })
 	for _, c := range cases {
 		if c.Status == reports.Skipped {
 			continue
 		}
 		name := c.Scenario()
-		if len(idps) > 1 && c.IdP() != "" {
+		if idps > 1 && c.IdP() != "" {
 			name = c.IdP() + "/" + name
 		}
 		status := "PASS"
@@ -230,5 +216,5 @@ func printVerdict(w io.Writer, r *reports.Run, code int) {
 	for _, cv := range r.Caveats() {
 		fmt.Fprintln(w, "not checked: "+cv)
 	}
-	fmt.Fprintln(w, "verdict: "+reports.Verdict(code))
+	fmt.Fprintln(w, "verdict: "+r.Verdict(code))
 }

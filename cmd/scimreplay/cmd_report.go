@@ -58,7 +58,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return exitCannotRun
 	}
 	t := run.Tally()
-	fmt.Fprintf(stdout, "%s: %d passed, %d failed, %d could not run\n", reports.Verdict(run.Code()), t.Passed, t.Regressions, t.CouldNotRun)
+	fmt.Fprintf(stdout, "%s: %d passed, %d failed, %d could not run\n", run.Verdict(run.Code()), t.Passed, t.Regressions, t.CouldNotRun)
 	fmt.Fprintf(stdout, "wrote %s and %s\n", files.Summary, files.HTML)
 	return exitOK
 }

@@ -48,6 +48,9 @@ func TestPrintVerdictOfTwoIdPs(t *testing.T) {
 	if !strings.HasPrefix(out.String(), want) {
 		t.Fatalf("got\n%s\nwant it to start\n%s", out.String(), want)
 	}
+	if !strings.Contains(out.String(), "verdict: FAIL — the target changed link or membership state, or failed Okta's or Microsoft Entra ID's traffic (exit 1)") {
+		t.Errorf("the verdict does not name both IdPs:\n%s", out.String())
+	}
 }
 
 // With Ginkgo's own output not shown, what only it used to say reaches the user another way.
