@@ -39,7 +39,7 @@ type Run struct {
 	UserIDs  map[string]string
 	GroupIDs map[string]string
 	Vars     map[string]any
-	lastGET  map[string][]byte // raw: decoded only when an echo step uses it
+	lastGET  map[string][]byte // raw: decoded only when an echo step uses it; a write drops its path's
 	rebind   *rebinder         // nil unless the scenario says rebind: auto
 	// provisioned says Okta's provision macro ran, so the org's memberships were given.
 	provisioned bool
@@ -305,10 +305,10 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 		if st.Echo {
 			raw, ok := r.lastGET[pathOnly(path)]
 			if !ok {
-				return fail(&ScenarioError{Msg: "echo: no earlier GET of " + pathOnly(path) + " answered 200"})
+				return fail(&ScenarioError{Msg: noGETToEcho(pathOnly(path))})
 			}
 			if body, err = echoBody(raw, overlays); errors.Is(err, errNothingToEcho) {
-				return fail(&ScenarioError{Msg: "echo: no earlier GET of " + pathOnly(path) + " answered 200"})
+				return fail(&ScenarioError{Msg: noGETToEcho(pathOnly(path))})
 			}
 		} else {
 			var doc any // this step's own, so the overlays are laid on it in place
@@ -350,8 +350,16 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 	// decoded documents of a whole org alive, cost a large sync more CPU and memory than the
 	// echo itself); what is kept is a JSON value other than null (the client has already
 	// refused a 2xx body that is not JSON).
-	if st.Method == http.MethodGet && resp.Status == http.StatusOK && len(resp.Body) > 0 && !isJSONNull(resp.Body) {
-		r.lastGET[pathOnly(path)] = resp.Body
+	// A successful write to the path makes the kept body stale: an echo after it needs a new GET,
+	// as Okta's GET + PUT does. So a loop of GET + echo PUT keeps no body past its PUT, and a
+	// large sync holds none of its users' bodies (at 100k users they were 116 MB of the live heap,
+	// above the harness's soft memory limit, and its collector ran without pause).
+	if st.Method == http.MethodGet {
+		if resp.Status == http.StatusOK && len(resp.Body) > 0 && !isJSONNull(resp.Body) {
+			r.lastGET[pathOnly(path)] = resp.Body
+		}
+	} else {
+		delete(r.lastGET, pathOnly(path))
 	}
 	if pairing {
 		r.rebind.pair(path, st.Response.Body, doc)
@@ -365,6 +373,10 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 		r.bind(kv.Key, v)
 	}
 	return nil
+}
+
+func noGETToEcho(path string) string {
+	return "echo: no GET of " + path + " answered 200 since the last write to it"
 }
 
 // what names a step for its errors: `PUT /Users/{{user.id}} (bob)`.
