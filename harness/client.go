@@ -417,7 +417,11 @@ var scimMediaTypes = map[string]bool{
 	"application/json; charset=utf-8":      true,
 }
 
-// readBody reads an answer's body, at most MaxBody bytes, into a buffer of its Content-Length
+// errBodyTooLarge: an answer beyond MaxBody is refused, not cut short (a cut audit log or page
+// would be judged as if it were whole).
+var errBodyTooLarge = fmt.Errorf("the answer is larger than %d MiB, which the harness does not read", MaxBody>>20)
+
+// readBody reads an answer's body, at most MaxBody bytes (more is errBodyTooLarge), into a buffer of its Content-Length
 // when the target gives one, so a body is not copied as the buffer grows. (net/http's body
 // reports EOF with its last bytes, so the connection is still reused.) With into, the body is
 // read into *into, grown as needed and kept there for the next answer.
@@ -427,7 +431,10 @@ func readBody(resp *http.Response, into *[]byte) ([]byte, error) {
 		b = (*into)[:0]
 	}
 	var err error
-	if n := resp.ContentLength; n > 0 && n <= MaxBody {
+	if resp.ContentLength > MaxBody {
+		return b, errBodyTooLarge
+	}
+	if n := resp.ContentLength; n > 0 {
 		if into != nil {
 			b = slices.Grow(b, int(n))[:n]
 		} else {
@@ -438,8 +445,11 @@ func readBody(resp *http.Response, into *[]byte) ([]byte, error) {
 		b = b[:k]
 	} else {
 		w := bytes.NewBuffer(b)
-		_, err = w.ReadFrom(io.LimitReader(resp.Body, MaxBody))
+		_, err = w.ReadFrom(io.LimitReader(resp.Body, MaxBody+1))
 		b = w.Bytes()
+		if len(b) > MaxBody && err == nil {
+			b, err = b[:MaxBody], errBodyTooLarge
+		}
 	}
 	if into != nil {
 		*into = b

@@ -66,3 +66,39 @@ func TestClientShortBodyIsATransportError(t *testing.T) {
 		t.Fatalf("error %v, want a transport error saying the answer was cut short", err)
 	}
 }
+
+// TestClientRefusesABodyBeyondMaxBody: an answer larger than MaxBody fails the request, with or
+// without a Content-Length, instead of being read cut short (a cut audit log would be judged
+// whole); one of exactly MaxBody bytes is read.
+func TestClientRefusesABodyBeyondMaxBody(t *testing.T) {
+	chunk := []byte(strings.Repeat(" ", 1<<20))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		if r.URL.Query().Get("sized") == "1" {
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		for left := n; left > 0; left -= len(chunk) {
+			if _, err := w.Write(chunk[:min(left, len(chunk))]); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c := NewClient(srv.URL, "")
+	for _, sized := range []string{"0", "1"} {
+		for _, n := range []int{MaxBody, MaxBody + 1} {
+			resp, err := c.DoRoot(context.Background(), http.MethodGet, "/audit?sized="+sized+"&n="+strconv.Itoa(n), nil, nil)
+			if n <= MaxBody {
+				if err != nil || len(resp.Body) != n {
+					t.Errorf("sized=%s: a body of MaxBody bytes: %v", sized, err)
+				}
+				continue
+			}
+			var te *TransportError
+			if !errors.As(err, &te) || !errors.Is(err, errBodyTooLarge) {
+				t.Errorf("sized=%s: a body of MaxBody+1 bytes: %v, want errBodyTooLarge", sized, err)
+			}
+		}
+	}
+}
