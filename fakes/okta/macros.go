@@ -27,7 +27,7 @@ func (p *Replayer) macro(ctx context.Context, r *Run, st *scenario.Step) error {
 	}
 	switch st.Okta {
 	case "provision":
-		return p.provision(ctx, r, fail)
+		return p.provision(ctx, r, st.Concurrency, fail)
 	case "assign":
 		if r.user != nil {
 			return p.assign(ctx, r, *r.user, st, fail)
@@ -72,16 +72,32 @@ func (p *Replayer) send(ctx context.Context, r *Run, method, path string, body a
 
 // provision is Okta's first push of the org: for each user a lookup by userName (an existing
 // match is linked, as Okta's import matching does) or a POST; then each group is created with
-// no members and its members added with the rename+add PATCH Okta sends.
-func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, error) error) error {
+// no members and its members added with the rename+add PATCH Okta sends; then the deactivated
+// users are deactivated. With concurrency above 1, up to that many users (then groups, then
+// deactivations) are pushed side by side, each one's requests in order, as a forEach does.
+func (p *Replayer) provision(ctx context.Context, r *Run, concurrency int, fail func(string, error) error) error {
 	org := r.Scenario.Org
 	r.provisioned = true
-	for _, u := range org.Users {
-		if err := p.assignUser(ctx, r, u, u.Profile(), []int{201}, fail); err != nil {
-			return err
+	each := func(n int, do func(ctx context.Context, r *Run, i int) error) error {
+		if concurrency > 1 && n > 1 && r.turn == nil && r.rebind == nil {
+			return inTurns(ctx, r, n, concurrency, do)
 		}
+		for i := 0; i < n; i++ {
+			if err := do(ctx, r, i); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	for _, g := range org.Groups {
+	err := each(len(org.Users), func(ctx context.Context, r *Run, i int) error {
+		u := org.Users[i]
+		return p.assignUser(ctx, r, u, u.Profile(), []int{201}, fail)
+	})
+	if err != nil {
+		return err
+	}
+	err = each(len(org.Groups), func(ctx context.Context, r *Run, i int) error {
+		g := org.Groups[i]
 		resp, err := p.send(ctx, r, http.MethodPost, "/Groups", map[string]any{
 			"schemas": []any{SchemaGroup}, "displayName": g.DisplayName, "members": []any{},
 		}, 201)
@@ -94,7 +110,7 @@ func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, erro
 		}
 		r.GroupIDs[g.Key] = id
 		if len(g.Members) == 0 {
-			continue
+			return nil
 		}
 		members, err := r.groupField(g, "members")
 		if err != nil {
@@ -110,11 +126,19 @@ func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, erro
 		if err != nil {
 			return fail("push group "+g.DisplayName, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	var inactive []scenario.User
 	for _, u := range org.Users {
-		if u.Active {
-			continue
+		if !u.Active {
+			inactive = append(inactive, u)
 		}
+	}
+	return each(len(inactive), func(ctx context.Context, r *Run, i int) error {
+		u := inactive[i]
 		_, err := p.send(ctx, r, http.MethodPatch, "/Users/"+r.UserIDs[u.Key], map[string]any{
 			"schemas":    []any{SchemaPatchOp},
 			"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}},
@@ -122,8 +146,8 @@ func (p *Replayer) provision(ctx context.Context, r *Run, fail func(string, erro
 		if err != nil {
 			return fail("deactivate "+u.UserName, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // assign is `okta: assign` for one user: its profile with the step's body laid over it (templates

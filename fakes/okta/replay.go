@@ -179,6 +179,17 @@ func (p *Replayer) forEach(ctx context.Context, r *Run, st *scenario.Step) error
 // failure cancels the iterations not yet done; the error returned is that of the first failing
 // iteration in org order.
 func (p *Replayer) forEachConcurrent(ctx context.Context, r *Run, st *scenario.Step, n int, bind func(*Run, int)) error {
+	return inTurns(ctx, r, n, st.Concurrency, func(ctx context.Context, it *Run, i int) error {
+		bind(it, i)
+		return p.steps(ctx, it, st.Steps)
+	})
+}
+
+// inTurns runs do(0) … do(n-1) on up to workers goroutines, taken in order, each with its own
+// copy of the run (the same maps) that holds the run's turn except while a request is on the
+// wire. The first failure cancels what is not yet done; the error returned is that of the
+// lowest i that failed.
+func inTurns(ctx context.Context, r *Run, n, workers int, do func(ctx context.Context, it *Run, i int) error) error {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -186,7 +197,7 @@ func (p *Replayer) forEachConcurrent(ctx context.Context, r *Run, st *scenario.S
 	var next atomic.Int64
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for range min(st.Concurrency, n) {
+	for range min(workers, n) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
@@ -195,9 +206,8 @@ func (p *Replayer) forEachConcurrent(ctx context.Context, r *Run, st *scenario.S
 				}
 				it := *r // the run's maps, this iteration's user or group
 				it.turn = &turn
-				bind(&it, i)
 				turn.Lock()
-				err := p.steps(ctx, &it, st.Steps)
+				err := do(ctx, &it, i)
 				turn.Unlock()
 				if err != nil {
 					errs[i] = err

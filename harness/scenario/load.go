@@ -542,8 +542,8 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 	if st.Response != nil && (st.Okta != "" || st.ForEach != "") {
 		p.errf(n, "response: belongs to a step that sends one request, not to okta: or forEach:")
 	}
-	if concurrencyNode != nil && st.ForEach == "" {
-		p.errf(concurrencyNode, "concurrency: belongs to a forEach step (its iterations run side by side)")
+	if concurrencyNode != nil && st.ForEach == "" && st.Okta != "provision" {
+		p.errf(concurrencyNode, "concurrency: belongs to a forEach step (its iterations run side by side) or to okta: provision")
 	}
 	switch {
 	case st.Okta != "":
