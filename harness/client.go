@@ -503,24 +503,31 @@ const maxListPages = 1 << 20
 // that starts with the previous page's first resource (the target ignores startIndex) is a
 // protocol error: such a target is neither read twice, paged through forever, nor read in part.
 func (c *Client) List(ctx context.Context, resource string, filter string, fn func(json.RawMessage) error) error {
-	return c.list(ctx, resource, filter, nil, func(_ string, raw json.RawMessage) error { return fn(raw) })
+	return c.list(ctx, resource, filter, nil, nil, func(_ string, raw json.RawMessage) error { return fn(raw) })
 }
 
 // ListIDs is List handing on each resource's id with it (the id List has read to check the
 // page, so a caller that wants it need not scan every resource again), and reading every page
 // into one reused buffer: raw is valid only until fn returns. Decode it, or copy what you keep.
 func (c *Client) ListIDs(ctx context.Context, resource string, filter string, fn func(id string, raw json.RawMessage) error) error {
+	return c.listIDs(ctx, resource, filter, nil, fn)
+}
+
+// listIDs is ListIDs asking first, once the first page is read and checked and before any of
+// its resources is handed on, whether to go on: first gets the page's totalResults and its
+// number of resources, and a false ends the listing there, with no error.
+func (c *Client) listIDs(ctx context.Context, resource, filter string, first func(total, n int) bool, fn func(id string, raw json.RawMessage) error) error {
 	buf := pageBuffers.Get().(*[]byte)
 	defer func() {
 		if cap(*buf) <= maxPooledPage {
 			pageBuffers.Put(buf)
 		}
 	}()
-	return c.list(ctx, resource, filter, buf, fn)
+	return c.list(ctx, resource, filter, buf, first, fn)
 }
 
-// list is List and ListIDs: with into, every page is read into *into.
-func (c *Client) list(ctx context.Context, resource string, filter string, into *[]byte, fn func(id string, raw json.RawMessage) error) error {
+// list is List and listIDs: with into, every page is read into *into.
+func (c *Client) list(ctx context.Context, resource string, filter string, into *[]byte, first func(total, n int) bool, fn func(id string, raw json.RawMessage) error) error {
 	start := 1
 	var ids []string
 	var prevFirst json.RawMessage
@@ -558,6 +565,9 @@ func (c *Client) list(ctx context.Context, resource string, filter string, into 
 		if len(page.Resources) > 0 && prevFirst != nil && bytes.Equal(page.Resources[0], prevFirst) {
 			// Stopping quietly would snapshot part of the target and call it the whole.
 			return &ProtocolError{Msg: fmt.Sprintf("GET %s?startIndex=%d answered the previous page again (totalResults %d): the target ignores startIndex, so its resources cannot all be read", resource, start, page.TotalResults)}
+		}
+		if pages == 1 && first != nil && !first(page.TotalResults, len(page.Resources)) {
+			return nil
 		}
 		if len(page.Resources) > 0 {
 			prevFirst = append(prevFirst[:0], page.Resources[0]...) // a copy: the next page may reuse the buffer
