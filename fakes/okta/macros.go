@@ -11,6 +11,7 @@ import (
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
+	"github.com/scimreplay/scimreplay/internal/jsonenc"
 	"github.com/scimreplay/scimreplay/internal/jsonmerge"
 )
 
@@ -56,7 +57,7 @@ func (p *Replayer) send(ctx context.Context, r *Run, method, path string, body a
 	var b []byte
 	if body != nil {
 		var err error
-		if b, err = appendJSON(nil, body); err != nil {
+		if b, err = jsonenc.Append(nil, body); err != nil {
 			return nil, err
 		}
 	}

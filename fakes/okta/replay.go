@@ -19,6 +19,7 @@ import (
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
+	"github.com/scimreplay/scimreplay/internal/jsonenc"
 	"github.com/scimreplay/scimreplay/internal/jsonmerge"
 	"github.com/scimreplay/scimreplay/internal/jsonscan"
 	"github.com/scimreplay/scimreplay/internal/textcut"
@@ -652,7 +653,7 @@ func spliceObject(out, raw []byte, overlays []map[string]any) (_ []byte, ok bool
 			continue
 		}
 		sep()
-		out = appendJSONString(out, k)
+		out = jsonenc.AppendString(out, k)
 		out = append(out, ':')
 		if base != nil && len(pending) > 0 {
 			mark := len(out)
@@ -672,7 +673,7 @@ func spliceObject(out, raw []byte, overlays []map[string]any) (_ []byte, ok bool
 			}
 		}
 		var err error
-		if out, err = appendJSON(out, v); err != nil {
+		if out, err = jsonenc.Append(out, v); err != nil {
 			return nil, false, &ScenarioError{Msg: "body: " + err.Error()}
 		}
 	}
@@ -705,7 +706,7 @@ func mergedView(base, over any) any {
 var errNothingToEcho = errors.New("nothing to echo")
 
 func marshalBody(doc any) ([]byte, error) {
-	b, err := appendJSON(nil, doc)
+	b, err := jsonenc.Append(nil, doc)
 	if err != nil {
 		return nil, &ScenarioError{Msg: "body: " + err.Error()}
 	}
