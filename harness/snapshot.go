@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/scimreplay/scimreplay/internal/jsonscan"
 )
 
 // UserState is what a force sync must not move for one user: its SCIM identity and its link,
@@ -196,17 +198,13 @@ func pageUsers(ctx context.Context, c *Client, scope Scope, linkAttr []string, s
 	}
 	// listIDs reads every page into one buffer: nothing below keeps raw.
 	err = c.listIDs(ctx, "/Users", "", hook, func(_ string, raw json.RawMessage) error {
-		var m map[string]any
-		if err := json.Unmarshal(raw, &m); err != nil {
+		u, err := decodeUser(raw, linkAttr)
+		if err != nil {
 			return &ProtocolError{Msg: fmt.Sprintf("a user in GET /Users is not a JSON object: %v", err)}
 		}
-		u := userState(m)
 		listed[u.ID] = true
 		if !all && !names[u.Key()] && !uids[u.ID] {
 			return nil
-		}
-		if linkAttr != nil {
-			u.Link = stringAt(m, linkAttr)
 		}
 		snap.Users = append(snap.Users, u)
 		return nil
@@ -381,6 +379,47 @@ func getResource(ctx context.Context, c *Client, prefix, id string) (map[string]
 		return nil, &ProtocolError{Msg: fmt.Sprintf("GET %s%s is not a JSON object: %s", prefix, id, snippet(raw))}
 	}
 	return m, nil
+}
+
+// decodeUser is a user of a list page as json.Unmarshal into a map, then userState and the link
+// attribute at linkAttr (when not nil), read it; but it decodes only the members those look at
+// (id, userName, externalId, active, emails, the link's first key, in any letter case), skipping
+// the rest unread (meta, name, groups, schemas…): decoding every member of 100k users into maps
+// was most of a snapshot's own CPU. raw must be valid JSON (a checked page's resource); what the
+// scanner does not read plainly (a key with an escape or a non-ASCII byte, no object) is decoded
+// whole. TestDecodeUserMatchesUnmarshal holds the two together.
+func decodeUser(raw []byte, linkAttr []string) (UserState, error) {
+	m := make(map[string]any, 8)
+	var err error
+	plain := jsonscan.EachMember(raw, func(k, v []byte) {
+		if err != nil || !userMember(k, linkAttr) {
+			return
+		}
+		var x any
+		err = json.Unmarshal(v, &x)
+		m[string(k)] = x
+	})
+	if !plain || err != nil {
+		m = nil
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return UserState{}, err
+		}
+	}
+	u := userState(m)
+	if linkAttr != nil {
+		u.Link = stringAt(m, linkAttr)
+	}
+	return u, nil
+}
+
+// userMember says whether userState or the link attribute reads the member key.
+func userMember(k []byte, linkAttr []string) bool {
+	for _, name := range [...]string{"id", "userName", "externalId", "active", "emails"} {
+		if jsonscan.EqualFold(k, name) {
+			return true
+		}
+	}
+	return len(linkAttr) > 0 && jsonscan.EqualFold(k, linkAttr[0])
 }
 
 func userState(m map[string]any) UserState {

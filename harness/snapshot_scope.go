@@ -149,13 +149,9 @@ func filterRefused(err error) string {
 // or says why it cannot (snap.Users is then to be read again).
 func usersByScope(ctx context.Context, c *Client, names, ids []string, linkAttr []string, snap *Snapshot) (string, error) {
 	found, why, err := byName(ctx, c, "/Users", "userName", names, func(raw json.RawMessage) (UserState, string, error) {
-		var m map[string]any
-		if err := json.Unmarshal(raw, &m); err != nil {
+		u, err := decodeUser(raw, linkAttr)
+		if err != nil {
 			return UserState{}, "", &ProtocolError{Msg: fmt.Sprintf("a user in GET /Users?filter=… is not a JSON object: %v", err)}
-		}
-		u := userState(m)
-		if linkAttr != nil {
-			u.Link = stringAt(m, linkAttr)
 		}
 		return u, u.UserName, nil
 	})

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -412,6 +413,33 @@ func TestLinkProbeRunsWithBoundedConcurrency(t *testing.T) {
 	for _, u := range snap.Users {
 		if u.Link != "acct-"+u.ID || asked["/links/"+u.ID] != 1 {
 			t.Errorf("user %s: link %q, asked %d times", u.ID, u.Link, asked["/links/"+u.ID])
+		}
+	}
+}
+
+// TestDecodeUserMatchesUnmarshal: the selective decoding of a listed user reads what decoding it
+// whole into a map reads, whatever the keys' case, order, repetition, escapes or value types.
+func TestDecodeUserMatchesUnmarshal(t *testing.T) {
+	link := splitAttrPath("urn:x:1.0:acct")
+	for _, raw := range []string{
+		`{"id":"u1","userName":"Bob@X","externalId":"e","active":true,"emails":[{"value":"B@X","primary":true},{"value":"c@x"}],"urn:x:1.0":{"acct":"a-1"},"meta":{"x":[1,2]},"groups":[{"value":"g"}]}`,
+		`{"ID":"u2","USERNAME":"bob","Active":"False","Emails":[{"Value":" D@x ","Primary":"true"}],"URN:X:1.0":{"ACCT":7}}`,
+		`{"id":"u3","id":"u4","userName":1,"active":null,"emails":"none","urn:x:1.0":"flat"}`,
+		`{"i\u0064":"u5","userName":"esc"}`,
+		`{"idé":"x","id":"u6","userName":"n"}`,
+		`{}`, `null`, `[1]`, `"s"`,
+		`{"id":"u7","userName":"a","userName":"b","emails":[null,1,{"value":null}],"urn:x:1.0":{"acct":null}}`,
+	} {
+		got, gerr := decodeUser([]byte(raw), link)
+		var m map[string]any
+		werr := json.Unmarshal([]byte(raw), &m)
+		want := userState(m)
+		want.Link = stringAt(m, link)
+		if (gerr != nil) != (werr != nil) || (gerr == nil && !reflect.DeepEqual(got, want)) {
+			t.Errorf("%s: decodeUser %+v, %v; Unmarshal %+v, %v", raw, got, gerr, want, werr)
+		}
+		if got, _ := decodeUser([]byte(raw), nil); gerr == nil && got.Link != "" {
+			t.Errorf("%s: a link read without a link attribute", raw)
 		}
 	}
 }
