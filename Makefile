@@ -46,9 +46,10 @@ test: build
 
 ## bench: measure scimreplay itself on this machine, in under 5 minutes: one figure per line,
 ## `name value unit` (the replay engine against plain net/http on the same container, a 100k-user
-## diff, provisioning and force syncs of generated 1k and 10k-user orgs with the harness's peak
-## RSS, the whole gate, and how each grows from 1k to 10k); progress goes to stderr. Not a timed
-## test: nothing fails on a figure. BENCH_FLAGS: see `go run ./bench/cmd/benchdriver -h`.
+## diff, provisioning and force syncs of generated 1k, 10k and 100k-user orgs with the harness's
+## peak RSS and each party's CPU, the whole gate, and how each grows from 1k to 10k to 100k);
+## progress goes to stderr. Not a timed test: nothing fails on a figure. BENCH_FLAGS: see
+## `go run ./bench/cmd/benchdriver -h` (-orgs 1000:50,10000:500 leaves the 100k org out).
 BENCH_FLAGS ?=
 bench: build
 	@$(GO) run ./bench/cmd/benchdriver -scimreplay ./$(BIN) $(BENCH_FLAGS)

@@ -417,7 +417,11 @@ var scimMediaTypes = map[string]bool{
 	"application/json; charset=utf-8":      true,
 }
 
-// readBody reads an answer's body, at most MaxBody bytes, into a buffer of its Content-Length
+// errBodyTooLarge: an answer beyond MaxBody is refused, not cut short (a cut audit log or page
+// would be judged as if it were whole).
+var errBodyTooLarge = fmt.Errorf("the answer is larger than %d MiB, which the harness does not read", MaxBody>>20)
+
+// readBody reads an answer's body, at most MaxBody bytes (more is errBodyTooLarge), into a buffer of its Content-Length
 // when the target gives one, so a body is not copied as the buffer grows. (net/http's body
 // reports EOF with its last bytes, so the connection is still reused.) With into, the body is
 // read into *into, grown as needed and kept there for the next answer.
@@ -427,7 +431,10 @@ func readBody(resp *http.Response, into *[]byte) ([]byte, error) {
 		b = (*into)[:0]
 	}
 	var err error
-	if n := resp.ContentLength; n > 0 && n <= MaxBody {
+	if resp.ContentLength > MaxBody {
+		return b, errBodyTooLarge
+	}
+	if n := resp.ContentLength; n > 0 {
 		if into != nil {
 			b = slices.Grow(b, int(n))[:n]
 		} else {
@@ -438,8 +445,11 @@ func readBody(resp *http.Response, into *[]byte) ([]byte, error) {
 		b = b[:k]
 	} else {
 		w := bytes.NewBuffer(b)
-		_, err = w.ReadFrom(io.LimitReader(resp.Body, MaxBody))
+		_, err = w.ReadFrom(io.LimitReader(resp.Body, MaxBody+1))
 		b = w.Bytes()
+		if len(b) > MaxBody && err == nil {
+			b, err = b[:MaxBody], errBodyTooLarge
+		}
 	}
 	if into != nil {
 		*into = b
@@ -493,24 +503,31 @@ const maxListPages = 1 << 20
 // that starts with the previous page's first resource (the target ignores startIndex) is a
 // protocol error: such a target is neither read twice, paged through forever, nor read in part.
 func (c *Client) List(ctx context.Context, resource string, filter string, fn func(json.RawMessage) error) error {
-	return c.list(ctx, resource, filter, nil, func(_ string, raw json.RawMessage) error { return fn(raw) })
+	return c.list(ctx, resource, filter, nil, nil, func(_ string, raw json.RawMessage) error { return fn(raw) })
 }
 
 // ListIDs is List handing on each resource's id with it (the id List has read to check the
 // page, so a caller that wants it need not scan every resource again), and reading every page
 // into one reused buffer: raw is valid only until fn returns. Decode it, or copy what you keep.
 func (c *Client) ListIDs(ctx context.Context, resource string, filter string, fn func(id string, raw json.RawMessage) error) error {
+	return c.listIDs(ctx, resource, filter, nil, fn)
+}
+
+// listIDs is ListIDs asking first, once the first page is read and checked and before any of
+// its resources is handed on, whether to go on: first gets the page's totalResults and its
+// number of resources, and a false ends the listing there, with no error.
+func (c *Client) listIDs(ctx context.Context, resource, filter string, first func(total, n int) bool, fn func(id string, raw json.RawMessage) error) error {
 	buf := pageBuffers.Get().(*[]byte)
 	defer func() {
 		if cap(*buf) <= maxPooledPage {
 			pageBuffers.Put(buf)
 		}
 	}()
-	return c.list(ctx, resource, filter, buf, fn)
+	return c.list(ctx, resource, filter, buf, first, fn)
 }
 
-// list is List and ListIDs: with into, every page is read into *into.
-func (c *Client) list(ctx context.Context, resource string, filter string, into *[]byte, fn func(id string, raw json.RawMessage) error) error {
+// list is List and listIDs: with into, every page is read into *into.
+func (c *Client) list(ctx context.Context, resource string, filter string, into *[]byte, first func(total, n int) bool, fn func(id string, raw json.RawMessage) error) error {
 	start := 1
 	var ids []string
 	var prevFirst json.RawMessage
@@ -548,6 +565,9 @@ func (c *Client) list(ctx context.Context, resource string, filter string, into 
 		if len(page.Resources) > 0 && prevFirst != nil && bytes.Equal(page.Resources[0], prevFirst) {
 			// Stopping quietly would snapshot part of the target and call it the whole.
 			return &ProtocolError{Msg: fmt.Sprintf("GET %s?startIndex=%d answered the previous page again (totalResults %d): the target ignores startIndex, so its resources cannot all be read", resource, start, page.TotalResults)}
+		}
+		if pages == 1 && first != nil && !first(page.TotalResults, len(page.Resources)) {
+			return nil
 		}
 		if len(page.Resources) > 0 {
 			prevFirst = append(prevFirst[:0], page.Resources[0]...) // a copy: the next page may reuse the buffer

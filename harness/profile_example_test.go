@@ -26,7 +26,7 @@ func ExampleLoadProfile() {
 	// token: true → a random one per run, as env {{token}}
 	// managed: true false
 	// link: urn:scim:schemas:extension:atlassian-external:1.0:atlassianAccountId
-	// audit: /admin/audit unlinked any associated atlassian account
+	// audit: /admin/audit?type=unlink unlinked any associated atlassian account
 }
 
 // The example must describe the reference directory as fakes/reference does, so that it keeps

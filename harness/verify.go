@@ -86,6 +86,11 @@ type Coverage struct {
 	Memberships int `json:"memberships"` // members of those groups before the force sync
 	// GroupsReadByID counts groups read by id, as list pages left their members out.
 	GroupsReadByID int `json:"groupsReadById,omitempty"`
+	// UsersRead and GroupsRead say how the snapshot read them (ReadPaged, ReadByScope), Fallback
+	// why a filter could not be used where it would have been (see TakeSnapshot).
+	UsersRead  string `json:"usersRead,omitempty"`
+	GroupsRead string `json:"groupsRead,omitempty"`
+	Fallback   string `json:"fallback,omitempty"`
 	// LinkProbe says how links were read ("attribute X", "path P at pointer Q"); "" none.
 	LinkProbe string `json:"linkProbe,omitempty"`
 	Linked    int    `json:"linked"` // users with a linked account before the force sync
@@ -105,7 +110,8 @@ type Coverage struct {
 
 // NewCoverage reads what a before snapshot covers.
 func NewCoverage(before *Snapshot, probes Probes, managed Classifier) Coverage {
-	c := Coverage{Users: len(before.Users), Groups: len(before.Groups), Memberships: before.Memberships(), Classified: managed != nil}
+	c := Coverage{Users: len(before.Users), Groups: len(before.Groups), Memberships: before.Memberships(), Classified: managed != nil,
+		UsersRead: before.UsersRead, GroupsRead: before.GroupsRead, Fallback: before.Fallback}
 	for _, g := range before.Groups {
 		if g.ReadByID {
 			c.GroupsReadByID++
@@ -160,6 +166,9 @@ func (c Coverage) Clauses() []string {
 		scope += fmt.Sprintf(" (%d read by id: list pages leave members out)", c.GroupsReadByID)
 	}
 	out := []string{scope}
+	if read := c.read(); read != "" {
+		out = append(out, read)
+	}
 	if c.LinkProbe == "" {
 		out = append(out, NoLinkProbe)
 	} else {
@@ -184,8 +193,26 @@ func (c Coverage) Clauses() []string {
 	return out
 }
 
+// read is how the users and groups were read, in words: "users and groups read by filter and
+// id", "users read page by page (why), groups by filter and id"; "" when not known.
+func (c Coverage) read() string {
+	var s string
+	switch {
+	case c.UsersRead == "" && c.GroupsRead == "":
+		return ""
+	case c.UsersRead == c.GroupsRead:
+		s = "users and groups read " + c.UsersRead
+	default:
+		s = fmt.Sprintf("users read %s, groups %s", none(c.UsersRead), none(c.GroupsRead))
+	}
+	if c.Fallback != "" {
+		s += " (" + c.Fallback + ")"
+	}
+	return s
+}
+
 // Short is the coverage as a progress line shows it: "4 users, 2 groups, 6 memberships, 4/4
-// linked, audit, settle 2s".
+// linked, audit, read by filter and id, settle 2s".
 func (c Coverage) Short() string {
 	parts := []string{plural(c.Users, "user"), plural(c.Groups, "group"), plural(c.Memberships, "membership")}
 	if c.LinkProbe == "" {
@@ -195,6 +222,13 @@ func (c Coverage) Short() string {
 	}
 	if c.AuditProbe != "" {
 		parts = append(parts, "audit")
+	}
+	// Paging is said only where a filter was refused: it is what a gate of its own container does.
+	switch {
+	case c.Fallback != "":
+		parts = append(parts, "paged: a filter was refused")
+	case c.UsersRead == ReadByScope || c.GroupsRead == ReadByScope:
+		parts = append(parts, "read by filter and id")
 	}
 	if c.Settle > 0 {
 		parts = append(parts, "settle "+c.Settle.String())

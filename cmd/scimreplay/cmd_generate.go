@@ -23,7 +23,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.Unmanaged, "unmanaged", 0.3, "fraction of users on unverified domains (unmanaged), 0 to 1")
 	fs.StringVar(&o.Name, "name", "", "scenario name (default generated-<users>u-<groups>g)")
 	fs.StringVar(&o.ManagedDomain, "managed-domain", "acme.example", "the target's verified domain")
-	fs.IntVar(&o.Concurrency, "concurrency", 0, "re-push this many users (and groups) side by side, each one's requests in order (the loops' concurrency: key; 0 = one at a time)")
+	fs.IntVar(&o.Concurrency, "concurrency", 0, "provision and re-push this many users (and groups) side by side, each one's requests in order (the concurrency: key of okta: provision and of the loops; 0 = one at a time)")
 	out := fs.String("out", "", "write the scenario to this file (- for stdout)")
 	if err := fs.Parse(args); err != nil {
 		return exitCannotRun

@@ -37,7 +37,9 @@ func register(name, summary string, run func(args []string, stdout, stderr io.Wr
 }
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "directory" { // the reference directory is a target: Go's defaults
+	if len(os.Args) >= 2 && os.Args[1] == "directory" {
+		gctune.ApplyTarget() // the reference directory: its heap is its state
+	} else {
 		gctune.Apply()
 	}
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))

@@ -84,6 +84,23 @@ func simpleEq(s string) (filter.Expression, bool) {
 	return &filter.AttributeExpression{AttributePath: filter.AttributePath{AttributeName: name}, Operator: filter.EQ, CompareValue: val}, true
 }
 
+// simplePath parses the PATCH paths identity providers send most, an attribute name or
+// name.subAttribute ("members", "active", "name.givenName", and each key of a pathless value),
+// without the general parser: filter-parser allocates ~45 KB a path, which at 100k users was a
+// tenth of everything the directory allocated. The result is what filter-parser gives
+// (TestSimplePathMatchesFilterParser).
+func simplePath(s string) (filter.Path, bool) {
+	name, sub, dotted := strings.Cut(s, ".")
+	if !plainAttrName(name) || (dotted && !plainAttrName(sub)) {
+		return filter.Path{}, false
+	}
+	p := filter.Path{AttributePath: filter.AttributePath{AttributeName: name}}
+	if dotted {
+		p.AttributePath.SubAttribute = &sub
+	}
+	return p, true
+}
+
 // plainAttrName reports whether s is an attribute name of RFC 7644's grammar, ALPHA *(nameChar),
 // and no filter keyword.
 func plainAttrName(s string) bool {
@@ -108,6 +125,9 @@ func isAlpha(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= '
 func parsePath(s string) (p filter.Path, err error) {
 	if len(s) > maxExpressionLen {
 		return filter.Path{}, badRequest(scimInvalidPath, "path longer than %d characters", maxExpressionLen)
+	}
+	if p, ok := simplePath(s); ok {
+		return p, nil
 	}
 	defer func() {
 		if r := recover(); r != nil {

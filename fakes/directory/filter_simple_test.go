@@ -42,3 +42,37 @@ func TestSimpleEqMatchesFilterParser(t *testing.T) {
 		t.Fatal("Okta's lookup filter must take the fast path")
 	}
 }
+
+// TestSimplePathMatchesFilterParser checks the fast path for plain PATCH paths against
+// filter-parser: whenever it takes a path, the parser must give the same path.
+func TestSimplePathMatchesFilterParser(t *testing.T) {
+	parts := []string{"members", "active", "name", "givenName", "x-1_y", "a", "A9", "not", "or", "1abc", "", "émile", "$ref", "value", "members[value eq \"x\"]", "urn:x:1.0:User"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	taken := 0
+	for i := 0; i < 5000; i++ {
+		s := parts[rng.IntN(len(parts))]
+		for range rng.IntN(3) {
+			s += []string{".", "..", " ", ":"}[rng.IntN(4)] + parts[rng.IntN(len(parts))]
+		}
+		fast, ok := simplePath(s)
+		if !ok {
+			continue
+		}
+		taken++
+		want, err := filter.ParsePath([]byte(s))
+		if err != nil {
+			t.Fatalf("simplePath took %q, which filter-parser rejects: %v", s, err)
+		}
+		if !reflect.DeepEqual(fast, want) {
+			t.Fatalf("%q: simplePath gives %#v, filter-parser %#v", s, fast, want)
+		}
+	}
+	if taken < 500 {
+		t.Fatalf("the fast path took only %d of 5000 paths", taken)
+	}
+	for _, s := range []string{"members", "active", "displayName", "name.givenName"} {
+		if _, ok := simplePath(s); !ok {
+			t.Errorf("%q must take the fast path", s)
+		}
+	}
+}

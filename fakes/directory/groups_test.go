@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -129,5 +130,42 @@ func TestMembershipAudit(t *testing.T) {
 	want := []string{EventMemberAdd + ":" + a, EventMemberRemove + ":" + a, EventMemberAdd + ":" + b}
 	if !equalStrings(got, want) {
 		t.Errorf("membership events %v, want %v", got, want)
+	}
+}
+
+// TestAuditTypeFilter: ?type= serves only the events of the types named, in the log's order;
+// without it the whole log.
+func TestAuditTypeFilter(t *testing.T) {
+	h := newHarness(t)
+	a := h.createUser("a@acme.example")
+	b := h.createUser("b@acme.example")
+	g := h.createGroup("eng", a)
+	h.must(http.StatusOK, "PATCH", "/scim/v2/Groups/"+g, patchBody(op("replace", "members", members(b))))
+	all := h.audit()
+	read := func(path string) []string {
+		var out struct{ Events []Event }
+		if err := json.Unmarshal(h.must(http.StatusOK, "GET", path, nil).raw, &out); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range out.Events {
+			got = append(got, e.Type+":"+e.UserID)
+		}
+		return got
+	}
+	var want []string
+	for _, e := range all {
+		if e.Type == EventMemberAdd || e.Type == EventMemberRemove {
+			want = append(want, e.Type+":"+e.UserID)
+		}
+	}
+	if got := read("/admin/audit?type=member-add,member-remove"); len(want) != 3 || !equalStrings(got, want) {
+		t.Errorf("type=member-add,member-remove: %v, want %v (of %d events)", got, want, len(all))
+	}
+	if got := read("/admin/audit?type=unlink"); len(got) != 0 {
+		t.Errorf("type=unlink with no unlink: %v", got)
+	}
+	if got := read("/admin/audit"); len(got) != len(all) || len(all) <= 3 {
+		t.Errorf("no filter: %d events, want all %d", len(got), len(all))
 	}
 }

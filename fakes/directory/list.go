@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/scimreplay/scimreplay/internal/jsonenc"
 )
 
 // maxResults caps one page of a list or search.
@@ -104,6 +106,26 @@ type listResponse struct {
 	StartIndex   int      `json:"startIndex"`
 	ItemsPerPage int      `json:"itemsPerPage"`
 	Resources    *[]any   `json:"Resources,omitempty"`
+}
+
+// appendJSON appends the page as json.Marshal encodes it, its resources without reflection.
+func (l listResponse) appendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"schemas":`...)
+	dst, _ = jsonenc.Append(dst, l.Schemas)
+	dst = append(dst, `,"totalResults":`...)
+	dst = strconv.AppendInt(dst, int64(l.TotalResults), 10)
+	dst = append(dst, `,"startIndex":`...)
+	dst = strconv.AppendInt(dst, int64(l.StartIndex), 10)
+	dst = append(dst, `,"itemsPerPage":`...)
+	dst = strconv.AppendInt(dst, int64(l.ItemsPerPage), 10)
+	if l.Resources != nil {
+		dst = append(dst, `,"Resources":`...)
+		var err error
+		if dst, err = jsonenc.Append(dst, *l.Resources); err != nil {
+			return nil, err
+		}
+	}
+	return append(dst, '}'), nil
 }
 
 // newListResponse wraps one page; with count=0 the Resources are left out,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
+	"github.com/scimreplay/scimreplay/internal/jsonenc"
 	"github.com/scimreplay/scimreplay/internal/jsonmerge"
 	"github.com/scimreplay/scimreplay/internal/jsonscan"
 	"github.com/scimreplay/scimreplay/internal/textcut"
@@ -54,7 +55,7 @@ type Run struct {
 	UserIDs  map[string]string
 	GroupIDs map[string]string
 	Vars     map[string]any
-	lastGET  map[string][]byte // raw: decoded only when an echo step uses it
+	lastGET  map[string][]byte // raw: decoded only when an echo step uses it; a write drops its path's
 	rebind   *rebinder         // nil unless the scenario says rebind: auto
 	// provisioned says the IdP's provision macro ran, so the org's memberships were given.
 	provisioned bool
@@ -226,6 +227,33 @@ func (p *Replayer) forEach(ctx context.Context, r *Run, st *scenario.Step) error
 // failure cancels the iterations not yet done; the error returned is that of the first failing
 // iteration in org order.
 func (p *Replayer) forEachConcurrent(ctx context.Context, r *Run, st *scenario.Step, n int, bind func(*Run, int)) error {
+	return inTurns(ctx, r, n, st.Concurrency, func(ctx context.Context, it *Run, i int) error {
+		bind(it, i)
+		return p.steps(ctx, it, st.Steps)
+	})
+}
+
+// Each runs do(ctx, r, 0) … do(ctx, r, n-1) for a macro: with concurrency above 1, up to that
+// many side by side as a concurrent forEach runs its iterations (each in its turn, its requests
+// in order); one after another when concurrency is 1 or less, when the run is already one
+// iteration of a concurrent loop, or when it re-binds recorded ids (pairing needs the order).
+func (r *Run) Each(ctx context.Context, n, concurrency int, do func(ctx context.Context, r *Run, i int) error) error {
+	if concurrency > 1 && n > 1 && r.turn == nil && r.rebind == nil {
+		return inTurns(ctx, r, n, concurrency, do)
+	}
+	for i := 0; i < n; i++ {
+		if err := do(ctx, r, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inTurns runs do(0) … do(n-1) on up to workers goroutines, taken in order, each with its own
+// copy of the run (the same maps) that holds the run's turn except while a request is on the
+// wire. The first failure cancels what is not yet done; the error returned is that of the
+// lowest i that failed.
+func inTurns(ctx context.Context, r *Run, n, workers int, do func(ctx context.Context, it *Run, i int) error) error {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -233,7 +261,7 @@ func (p *Replayer) forEachConcurrent(ctx context.Context, r *Run, st *scenario.S
 	var next atomic.Int64
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for range min(st.Concurrency, n) {
+	for range min(workers, n) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
@@ -242,9 +270,8 @@ func (p *Replayer) forEachConcurrent(ctx context.Context, r *Run, st *scenario.S
 				}
 				it := *r // the run's maps, this iteration's user or group
 				it.turn = &turn
-				bind(&it, i)
 				turn.Lock()
-				err := p.steps(ctx, &it, st.Steps)
+				err := do(ctx, &it, i)
 				turn.Unlock()
 				if err != nil {
 					errs[i] = err
@@ -273,7 +300,7 @@ func (p *Replayer) Send(ctx context.Context, r *Run, method, path string, body a
 	var b []byte
 	if body != nil {
 		var err error
-		if b, err = appendJSON(nil, body); err != nil {
+		if b, err = jsonenc.Append(nil, body); err != nil {
 			return nil, err
 		}
 	}
@@ -373,10 +400,10 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 		if st.Echo {
 			raw, ok := r.lastGET[pathOnly(path)]
 			if !ok {
-				return fail(&ScenarioError{Msg: "echo: no earlier GET of " + pathOnly(path) + " answered 200"})
+				return fail(&ScenarioError{Msg: noGETToEcho(pathOnly(path))})
 			}
 			if body, err = echoBody(raw, overlays); errors.Is(err, errNothingToEcho) {
-				return fail(&ScenarioError{Msg: "echo: no earlier GET of " + pathOnly(path) + " answered 200"})
+				return fail(&ScenarioError{Msg: noGETToEcho(pathOnly(path))})
 			}
 		} else {
 			var doc any // this step's own, so the overlays are laid on it in place
@@ -418,8 +445,16 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 	// decoded documents of a whole org alive, cost a large sync more CPU and memory than the
 	// echo itself); what is kept is a JSON value other than null (the client has already
 	// refused a 2xx body that is not JSON).
-	if st.Method == http.MethodGet && resp.Status == http.StatusOK && len(resp.Body) > 0 && !isJSONNull(resp.Body) {
-		r.lastGET[pathOnly(path)] = resp.Body
+	// A successful write to the path makes the kept body stale: an echo after it needs a new GET,
+	// as Okta's GET + PUT does. So a loop of GET + echo PUT keeps no body past its PUT, and a
+	// large sync holds none of its users' bodies (at 100k users they were 116 MB of the live heap,
+	// above the harness's soft memory limit, and its collector ran without pause).
+	if st.Method == http.MethodGet {
+		if resp.Status == http.StatusOK && len(resp.Body) > 0 && !isJSONNull(resp.Body) {
+			r.lastGET[pathOnly(path)] = resp.Body
+		}
+	} else {
+		delete(r.lastGET, pathOnly(path))
 	}
 	if pairing {
 		r.rebind.pair(path, st.Response.Body, doc)
@@ -433,6 +468,10 @@ func (p *Replayer) exchange(ctx context.Context, r *Run, st *scenario.Step) erro
 		r.bind(kv.Key, v)
 	}
 	return nil
+}
+
+func noGETToEcho(path string) string {
+	return "echo: no GET of " + path + " answered 200 since the last write to it"
 }
 
 // what names a step for its errors: `PUT /Users/{{user.id}} (bob)`.
@@ -737,7 +776,7 @@ func spliceObject(out, raw []byte, overlays []map[string]any) (_ []byte, ok bool
 			continue
 		}
 		sep()
-		out = appendJSONString(out, k)
+		out = jsonenc.AppendString(out, k)
 		out = append(out, ':')
 		if base != nil && len(pending) > 0 {
 			mark := len(out)
@@ -757,7 +796,7 @@ func spliceObject(out, raw []byte, overlays []map[string]any) (_ []byte, ok bool
 			}
 		}
 		var err error
-		if out, err = appendJSON(out, v); err != nil {
+		if out, err = jsonenc.Append(out, v); err != nil {
 			return nil, false, &ScenarioError{Msg: "body: " + err.Error()}
 		}
 	}
@@ -790,7 +829,7 @@ func mergedView(base, over any) any {
 var errNothingToEcho = errors.New("nothing to echo")
 
 func marshalBody(doc any) ([]byte, error) {
-	b, err := appendJSON(nil, doc)
+	b, err := jsonenc.Append(nil, doc)
 	if err != nil {
 		return nil, &ScenarioError{Msg: "body: " + err.Error()}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,5 +118,97 @@ func TestForEachConcurrencyReportsTheFailingUser(t *testing.T) {
 	var st *harness.StatusError
 	if !errors.As(err, &st) || st.Got != http.StatusInternalServerError {
 		t.Fatalf("error %v, want the 500 the target answered", err)
+	}
+}
+
+// TestProvisionConcurrency: okta: provision with concurrency pushes users side by side (each
+// one's lookup before its POST), then groups (each one's POST before its PATCH), and leaves the
+// target as the one-at-a-time provisioning does: every user, and every group with its members.
+func TestProvisionConcurrency(t *testing.T) {
+	state := func(concurrency int) (string, int64, map[string][]string) {
+		d, err := directory.New(directory.Config{Token: "tok-123456", VerifiedDomains: []string{"acme.example"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &wire{next: d, byPath: map[string][]string{}, delay: 2 * time.Millisecond}
+		order := map[string][]string{} // userName or group id -> methods, in arrival order
+		var mu sync.Mutex
+		srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			key := r.URL.Path
+			if f := r.URL.Query().Get("filter"); f != "" {
+				key = strings.Trim(strings.TrimPrefix(f, "userName eq "), `"`)
+			}
+			mu.Lock()
+			order[key] = append(order[key], r.Method)
+			mu.Unlock()
+			time.Sleep(w.delay)
+			w.ServeHTTP(rw, r)
+		}))
+		defer srv.Close()
+		sc := &scenario.Scenario{Name: "provision", Repeat: 1}
+		for i := range 30 {
+			key := fmt.Sprintf("u%02d", i)
+			sc.Org.Users = append(sc.Org.Users, scenario.User{Key: key, UserName: key + "@acme.example", GivenName: "U", FamilyName: key, Active: i%7 != 3})
+		}
+		for g := range 6 {
+			grp := scenario.Group{Key: fmt.Sprintf("g%d", g), DisplayName: fmt.Sprintf("group-%d", g)}
+			for i := g; i < 30; i += 6 {
+				grp.Members = append(grp.Members, fmt.Sprintf("u%02d", i))
+			}
+			sc.Org.Groups = append(sc.Org.Groups, grp)
+		}
+		sc.Org.Reindex()
+		rp := &Replayer{Client: harness.NewClient(srv.URL+"/scim/v2", "tok-123456")}
+		run := NewRun(sc, "t")
+		if err := rp.Phase(context.Background(), run, "provision", []scenario.Step{{Okta: "provision", Concurrency: concurrency}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range sc.Org.Users {
+			if got := strings.Join(order[u.UserName], " "); got != "GET" {
+				t.Errorf("concurrency %d: lookups of %s: %q, want one GET", concurrency, u.UserName, got)
+			}
+		}
+		snap, err := harness.TakeSnapshot(context.Background(), rp.Client, run.Scope(), harness.Probes{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		names := map[string]string{}
+		for _, u := range snap.Users {
+			names[u.ID] = u.UserName
+			fmt.Fprintf(&b, "%s active=%v\n", u.UserName, u.IsActive())
+		}
+		for _, g := range snap.Groups {
+			var ms []string
+			for _, m := range g.Members {
+				ms = append(ms, names[m])
+			}
+			slices.Sort(ms) // member ids are the target's, random: compare by name
+			fmt.Fprintf(&b, "%s: %s\n", g.DisplayName, strings.Join(ms, ","))
+		}
+		return b.String(), w.maxInFlight.Load(), order
+	}
+	want, inFlight, _ := state(0)
+	if inFlight != 1 {
+		t.Fatalf("without concurrency, %d requests in flight at once, want 1", inFlight)
+	}
+	got, inFlight, order := state(4)
+	if got != want {
+		t.Errorf("provisioned with concurrency 4:\n%s\nwant, as one at a time:\n%s", got, want)
+	}
+	if inFlight < 2 || inFlight > 4 {
+		t.Errorf("requests in flight at once: %d, want between 2 and the concurrency, 4", inFlight)
+	}
+	groups := 0
+	for path, methods := range order {
+		if strings.HasPrefix(path, "/scim/v2/Groups/") {
+			groups++
+			if strings.Join(methods, " ") != "PATCH" {
+				t.Errorf("%s: %v, want the one members PATCH after its POST", path, methods)
+			}
+		}
+	}
+	if groups != 6 {
+		t.Errorf("%d groups patched, want 6", groups)
 	}
 }

@@ -35,7 +35,7 @@ func (p macros) run(ctx context.Context, r *Run, st *scenario.Step) error {
 	}
 	switch st.Okta {
 	case "provision":
-		return p.provision(ctx, r, fail)
+		return p.provision(ctx, r, st.Concurrency, fail)
 	case "assign":
 		if u := r.User(); u != nil {
 			return p.assign(ctx, r, *u, st, fail)
@@ -64,16 +64,24 @@ func (p macros) send(ctx context.Context, r *Run, method, path string, body any,
 
 // provision is Okta's first push of the org: for each user a lookup by userName (an existing
 // match is linked, as Okta's import matching does) or a POST; then each group is created with
-// no members and its members added with the rename+add PATCH Okta sends.
-func (p macros) provision(ctx context.Context, r *Run, fail func(string, error) error) error {
+// no members and its members added with the rename+add PATCH Okta sends; then the deactivated
+// users are deactivated. With concurrency above 1, up to that many users (then groups, then
+// deactivations) are pushed side by side, each one's requests in order, as a forEach does.
+func (p macros) provision(ctx context.Context, r *Run, concurrency int, fail func(string, error) error) error {
 	org := r.Scenario.Org
 	r.Provisioned()
-	for _, u := range org.Users {
-		if err := p.assignUser(ctx, r, u, u.Profile(), []int{201}, fail); err != nil {
-			return err
-		}
+	each := func(n int, do func(ctx context.Context, r *Run, i int) error) error {
+		return r.Each(ctx, n, concurrency, do)
 	}
-	for _, g := range org.Groups {
+	err := each(len(org.Users), func(ctx context.Context, r *Run, i int) error {
+		u := org.Users[i]
+		return p.assignUser(ctx, r, u, u.Profile(), []int{201}, fail)
+	})
+	if err != nil {
+		return err
+	}
+	err = each(len(org.Groups), func(ctx context.Context, r *Run, i int) error {
+		g := org.Groups[i]
 		resp, err := p.send(ctx, r, http.MethodPost, "/Groups", map[string]any{
 			"schemas": []any{SchemaGroup}, "displayName": g.DisplayName, "members": []any{},
 		}, 201)
@@ -86,7 +94,7 @@ func (p macros) provision(ctx context.Context, r *Run, fail func(string, error) 
 		}
 		r.GroupIDs[g.Key] = id
 		if len(g.Members) == 0 {
-			continue
+			return nil
 		}
 		members, err := r.GroupMembers(g)
 		if err != nil {
@@ -102,11 +110,19 @@ func (p macros) provision(ctx context.Context, r *Run, fail func(string, error) 
 		if err != nil {
 			return fail("push group "+g.DisplayName, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	var inactive []scenario.User
 	for _, u := range org.Users {
-		if u.Active {
-			continue
+		if !u.Active {
+			inactive = append(inactive, u)
 		}
+	}
+	return each(len(inactive), func(ctx context.Context, r *Run, i int) error {
+		u := inactive[i]
 		_, err := p.send(ctx, r, http.MethodPatch, "/Users/"+r.UserIDs[u.Key], map[string]any{
 			"schemas":    []any{SchemaPatchOp},
 			"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}},
@@ -114,8 +130,8 @@ func (p macros) provision(ctx context.Context, r *Run, fail func(string, error) 
 		if err != nil {
 			return fail("deactivate "+u.UserName, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // assign is `okta: assign` for one user: its profile with the step's body laid over it (templates

@@ -258,6 +258,23 @@ forceSync:
 	if !okta.IsScenarioError(err) || !strings.Contains(err.Error(), "t.yaml:5:5") {
 		t.Fatalf("echo without GET: %v", err)
 	}
+	// A write to the path makes the GET's body stale: a second echo needs a GET of its own.
+	sc3 := parse(t, `version: 1
+name: e
+source: s
+forceSync:
+  - {method: GET, path: /Users/u-7}
+  - {method: PUT, path: /Users/u-7, echo: true}
+  - {method: PUT, path: /Users/u-7, echo: true}
+`)
+	m.reqs = nil
+	err = replayPhase(t, m, sc3, sc3.ForceSync, okta.NewRun(sc3, "t"))
+	if !okta.IsScenarioError(err) || !strings.Contains(err.Error(), "t.yaml:7:5") || !strings.Contains(err.Error(), "since the last write") {
+		t.Fatalf("an echo after a write without a GET: %v", err)
+	}
+	if len(m.reqs) != 2 {
+		t.Fatalf("the GET and the first echo PUT are sent, the second is not: %d requests", len(m.reqs))
+	}
 }
 
 // pages answers GET /Users from a list of ids, honouring startIndex and count, as a SCIM server

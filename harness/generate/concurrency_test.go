@@ -25,11 +25,14 @@ func TestGenerateConcurrency(t *testing.T) {
 	if loops != 2 {
 		t.Fatalf("%d forEach loops, want users and groups", loops)
 	}
+	if len(sc.Provision) != 1 || sc.Provision[0].Okta != "provision" || sc.Provision[0].Concurrency != 8 {
+		t.Errorf("provision %+v, want okta: provision with concurrency 8", sc.Provision)
+	}
 	sc, err = scenario.Parse("gen.yaml", gen(t, generate.Options{Users: 30, Groups: 3}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range sc.ForceSync {
+	for _, st := range append(sc.Provision, sc.ForceSync...) {
 		if st.Concurrency != 0 {
 			t.Errorf("forEach %s: concurrency %d without --concurrency, want 0 (Okta's one at a time)", st.ForEach, st.Concurrency)
 		}

@@ -23,8 +23,9 @@ type Options struct {
 	Name string
 	// ManagedDomain is the verified domain; default acme.example (the reference directory's).
 	ManagedDomain string
-	// Concurrency, when above 0, is written as the force sync loops' concurrency: key: that many
-	// users (and groups) are re-pushed side by side, each one's requests in order.
+	// Concurrency, when above 0, is written as the concurrency: key of the provisioning and of the
+	// force sync's loops: that many users (and groups) are pushed side by side, each one's
+	// requests in order.
 	Concurrency int
 }
 
@@ -142,7 +143,7 @@ org:
 	}
 	b.WriteString(`provision:
   - okta: provision
-forceSync:
+` + concurrency + `forceSync:
   # Okta reads the app's users and groups page by page (count=100)…
   - okta: listUsers
   - okta: listGroups

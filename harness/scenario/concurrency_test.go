@@ -56,3 +56,19 @@ func TestParseConcurrencyErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestParseProvisionConcurrency: okta: provision takes concurrency:, the other macros do not.
+func TestParseProvisionConcurrency(t *testing.T) {
+	doc := "version: 1\nname: p\nsource: test\norg:\n  users: [{key: bob, userName: bob@partner.example}]\nprovision:\n  - okta: provision\n    concurrency: 4\nforceSync:\n  - okta: listUsers\n"
+	sc, err := Parse("p.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sc.Provision[0].Concurrency; got != 4 {
+		t.Fatalf("provision concurrency %d, want 4", got)
+	}
+	_, err = Parse("p.yaml", []byte(strings.Replace(doc, "okta: provision", "okta: listUsers", 1)))
+	if err == nil || !strings.Contains(err.Error(), "p.yaml:8:18: concurrency: belongs to a forEach step") {
+		t.Fatalf("concurrency on okta: listUsers: %v", err)
+	}
+}

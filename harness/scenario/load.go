@@ -640,8 +640,8 @@ func (p *parser) step(n *yaml.Node, what string, sc scope) Step {
 	if st.Profile && p.idp == IdPEntra {
 		p.errf(n, "profile: lays Okta's profile over a PUT; Entra updates users by PATCH (entra: update)")
 	}
-	if concurrencyNode != nil && st.ForEach == "" {
-		p.errf(concurrencyNode, "concurrency: belongs to a forEach step (its iterations run side by side)")
+	if concurrencyNode != nil && st.ForEach == "" && st.Okta != "provision" {
+		p.errf(concurrencyNode, "concurrency: belongs to a forEach step (its iterations run side by side) or to okta: provision")
 	}
 	switch {
 	case st.Entra != "":

@@ -137,8 +137,9 @@ type Step struct {
 	Keys    []string // forEach over these org keys (users or groups, per ForEach)
 	Steps   []Step   // the loop body
 	// Concurrency lets a forEach run up to this many iterations side by side (each iteration's
-	// steps stay in order, so Okta's ordering per resource holds); 0 or 1 runs them one after
-	// another. Only a scenario that says so is replayed concurrently; see MaxConcurrency.
+	// steps stay in order, so Okta's ordering per resource holds), and okta: provision push that
+	// many users (then groups) side by side; 0 or 1 runs them one after another. Only a scenario
+	// that says so is replayed concurrently; see MaxConcurrency.
 	Concurrency int
 	Okta        string // a macro: provision, assign, listUsers, listGroups
 	// Entra is an Entra macro (see EntraMacros); Group and Members are its group (a key) and

@@ -23,8 +23,9 @@ func TestApplySetsWhatTheEnvironmentLeavesUnset(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
 	Apply() // both set in the environment (even empty): the runtime's choice stands
+	ApplyTarget()
 	if p, l := current(); p != 100 || l != math.MaxInt64 {
-		t.Fatalf("with GOGC and GOMEMLIMIT set, Apply changed them to %d, %d", p, l)
+		t.Fatalf("with GOGC and GOMEMLIMIT set, Apply or ApplyTarget changed them to %d, %d", p, l)
 	}
 }
 
@@ -42,5 +43,11 @@ func TestApplyWithoutEnvironment(t *testing.T) {
 	Apply()
 	if p, l := current(); p != Percent || l != Limit {
 		t.Fatalf("Apply left GOGC %d and the limit %d, want %d and %d", p, l, Percent, Limit)
+	}
+	debug.SetGCPercent(100)
+	debug.SetMemoryLimit(math.MaxInt64)
+	ApplyTarget()
+	if p, l := current(); p != Percent || l != TargetLimit {
+		t.Fatalf("ApplyTarget left GOGC %d and the limit %d, want %d and %d", p, l, Percent, TargetLimit)
 	}
 }

@@ -3,8 +3,8 @@
 //
 // Every figure is measured in one run: the diff of in-memory snapshots; the replay engine
 // against a plain net/http loop on the same container; provisioning and a force sync of generated
-// orgs of 1k and 10k users, each in a child process so its peak RSS is the harness's own; and
-// `scimreplay gate` end to end on the Okta catalogue.
+// orgs of 1k, 10k and 100k users, each in a child process so its peak RSS is the harness's own;
+// and `scimreplay gate` end to end on the Okta catalogue.
 package main
 
 import (
@@ -44,24 +44,23 @@ const (
 )
 
 type options struct {
-	users, groups           int // the large org
-	smallUsers, smallGroups int // the 1k org the growth is measured from
-	unmanaged               float64
-	concurrency             int
-	overheadUsers, rounds   int
-	diffUsers, diffGroups   int
-	gateBin                 string
-	only                    string
-	profileDir              string
+	orgs                  []org // measured smallest first; growth from each to the next
+	users, groups         int   // the child's org
+	unmanaged             float64
+	concurrency           int
+	overheadUsers, rounds int
+	diffUsers, diffGroups int
+	gateBin               string
+	only                  string
+	profileDir            string
 }
 
 func main() {
 	var o options
 	child := flag.Bool("child", false, "internal: run one provision + force sync against $"+envURL+" and print JSON")
-	flag.IntVar(&o.users, "users", 10000, "users in the large generated org")
-	flag.IntVar(&o.groups, "groups", 500, "groups in the large generated org")
-	flag.IntVar(&o.smallUsers, "small-users", 1000, "users in the small org that growth is measured from")
-	flag.IntVar(&o.smallGroups, "small-groups", 50, "groups in the small org")
+	orgs := flag.String("orgs", "1000:50,10000:500,100000:5000", "the generated orgs whose provisioning and force sync are measured, users:groups, smallest first (growth is printed from each to the next)")
+	flag.IntVar(&o.users, "users", 0, "internal, with -child: users in the org")
+	flag.IntVar(&o.groups, "groups", 0, "internal, with -child: groups in the org")
 	flag.Float64Var(&o.unmanaged, "unmanaged", 0.3, "fraction of unmanaged users")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "the generated force sync's concurrency: (iterations side by side; 0 sequential)")
 	flag.IntVar(&o.overheadUsers, "overhead-users", 100, "users replayed per round of the overhead comparison")
@@ -74,6 +73,11 @@ func main() {
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "benchdriver: unexpected arguments %q\n", flag.Args())
+		os.Exit(2)
+	}
+	var err error
+	if o.orgs, err = parseOrgs(*orgs); err != nil {
+		fmt.Fprintf(os.Stderr, "benchdriver: -orgs: %v\n", err)
 		os.Exit(2)
 	}
 	for _, g := range strings.Split(o.only, ",") {
@@ -175,6 +179,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if load, err := loadAverage(); err == nil {
 		figure(out, "load_average_1m_at_end", load, "procs")
 	}
+	figure(out, "bench_seconds", time.Since(start).Seconds(), "s")
 	progress("done in %s", time.Since(start).Round(time.Second))
 	return nil
 }
@@ -273,33 +278,61 @@ type childResult struct {
 	// CPU seconds the harness process used, so a loaded machine can be told from a slow harness.
 	ProvisionCPU float64 `json:"provisionCPU"`
 	SyncCPU      float64 `json:"syncCPU"`
-	// The same for the target and for Docker's userland port proxy during the force sync.
-	TargetSyncCPU float64 `json:"targetSyncCPU"`
-	ProxySyncCPU  float64 `json:"proxySyncCPU"`
+	// The same for the target and for Docker's userland port proxy during each.
+	TargetProvisionCPU float64 `json:"targetProvisionCPU"`
+	ProxyProvisionCPU  float64 `json:"proxyProvisionCPU"`
+	TargetSyncCPU      float64 `json:"targetSyncCPU"`
+	ProxySyncCPU       float64 `json:"proxySyncCPU"`
+}
+
+// org is the size of a generated org.
+type org struct{ users, groups int }
+
+// parseOrgs reads "1000:50,10000:500": users:groups, growing.
+func parseOrgs(s string) ([]org, error) {
+	var out []org
+	for _, f := range strings.Split(s, ",") {
+		u, g, ok := strings.Cut(strings.TrimSpace(f), ":")
+		users, err1 := strconv.Atoi(u)
+		groups, err2 := strconv.Atoi(g)
+		if !ok || err1 != nil || err2 != nil || users < 1 || groups < 0 {
+			return nil, fmt.Errorf("%q is not users:groups", f)
+		}
+		if len(out) > 0 && users <= out[len(out)-1].users {
+			return nil, fmt.Errorf("%q: the orgs must grow, smallest first", s)
+		}
+		out = append(out, org{users, groups})
+	}
+	return out, nil
 }
 
 func forceSyncFigures(ctx context.Context, o options, out io.Writer) error {
-	small, err := forceSyncChild(ctx, o, o.smallUsers, o.smallGroups)
-	if err != nil {
-		return err
+	results := make([]childResult, len(o.orgs))
+	for i, g := range o.orgs {
+		var err error
+		if results[i], err = forceSyncChild(ctx, o, g.users, g.groups); err != nil {
+			return err
+		}
 	}
-	large, err := forceSyncChild(ctx, o, o.users, o.groups)
-	if err != nil {
-		return err
+	for i, g := range o.orgs {
+		res, n := results[i], kilo(g.users)
+		figure(out, "forcesync_"+n+"_seconds", res.SyncSeconds, "s")
+		figure(out, "forcesync_"+n+"_cpu_harness_seconds", res.SyncCPU, "s")
+		figure(out, "forcesync_"+n+"_cpu_target_seconds", res.TargetSyncCPU, "s")
+		figure(out, "forcesync_"+n+"_cpu_docker_proxy_seconds", res.ProxySyncCPU, "s")
+		figure(out, "forcesync_"+n+"_peak_rss_mb", res.PeakRSSMB, "MB")
+		figure(out, "provision_"+n+"_seconds", res.ProvisionSeconds, "s")
+		figure(out, "provision_"+n+"_cpu_harness_seconds", res.ProvisionCPU, "s")
+		figure(out, "provision_"+n+"_cpu_target_seconds", res.TargetProvisionCPU, "s")
+		figure(out, "provision_"+n+"_cpu_docker_proxy_seconds", res.ProxyProvisionCPU, "s")
 	}
-	s, l := kilo(o.smallUsers), kilo(o.users)
-	figure(out, "forcesync_"+l+"_seconds", large.SyncSeconds, "s")
-	figure(out, "forcesync_"+l+"_cpu_harness_seconds", large.SyncCPU, "s")
-	figure(out, "forcesync_"+l+"_cpu_target_seconds", large.TargetSyncCPU, "s")
-	figure(out, "forcesync_"+l+"_cpu_docker_proxy_seconds", large.ProxySyncCPU, "s")
-	figure(out, "forcesync_"+l+"_peak_rss_mb", large.PeakRSSMB, "MB")
-	figure(out, "provision_"+l+"_seconds", large.ProvisionSeconds, "s")
-	figure(out, "forcesync_"+s+"_seconds", small.SyncSeconds, "s")
-	figure(out, "forcesync_"+s+"_peak_rss_mb", small.PeakRSSMB, "MB")
-	figure(out, "provision_"+s+"_seconds", small.ProvisionSeconds, "s")
-	figure(out, "forcesync_growth_"+s+"_to_"+l, large.SyncSeconds/small.SyncSeconds, "x")
-	figure(out, "provision_growth_"+s+"_to_"+l, large.ProvisionSeconds/small.ProvisionSeconds, "x")
-	figure(out, "forcesync_peak_rss_growth_"+s+"_to_"+l, large.PeakRSSMB/small.PeakRSSMB, "x")
+	for i := 1; i < len(o.orgs); i++ {
+		a, b := results[i-1], results[i]
+		s, l := kilo(o.orgs[i-1].users), kilo(o.orgs[i].users)
+		figure(out, "forcesync_growth_"+s+"_to_"+l, b.SyncSeconds/a.SyncSeconds, "x")
+		figure(out, "provision_growth_"+s+"_to_"+l, b.ProvisionSeconds/a.ProvisionSeconds, "x")
+		figure(out, "forcesync_peak_rss_growth_"+s+"_to_"+l, b.PeakRSSMB/a.PeakRSSMB, "x")
+	}
 	return nil
 }
 
@@ -339,8 +372,8 @@ func forceSyncChild(ctx context.Context, o options, users, groups int) (childRes
 		}
 		// The child's own VmHWM: the kernel's rusage maxrss of a child starts from the parent's
 		// high-water mark (Go forks with vfork, and exec keeps the old mm's peak).
-		progress("%d users, %d groups: provision %.2fs (harness CPU %.2fs); force sync %.2fs (replay %.2fs, snapshots %.2fs, diff %.0fms, %d requests; CPU: harness %.2fs, target %.2fs, docker-proxy %.2fs); peak RSS %.0f MB",
-			users, groups, res.ProvisionSeconds, res.ProvisionCPU, res.SyncSeconds, res.ReplaySeconds, res.SnapshotSeconds, res.DiffSeconds*1000, res.Requests,
+		progress("%d users, %d groups: provision %.2fs (CPU: harness %.2fs, target %.2fs, docker-proxy %.2fs); force sync %.2fs (replay %.2fs, snapshots %.2fs, diff %.0fms, %d requests; CPU: harness %.2fs, target %.2fs, docker-proxy %.2fs); peak RSS %.0f MB",
+			users, groups, res.ProvisionSeconds, res.ProvisionCPU, res.TargetProvisionCPU, res.ProxyProvisionCPU, res.SyncSeconds, res.ReplaySeconds, res.SnapshotSeconds, res.DiffSeconds*1000, res.Requests,
 			res.SyncCPU, res.TargetSyncCPU, res.ProxySyncCPU, res.PeakRSSMB)
 		return nil
 	})
@@ -359,7 +392,8 @@ func runChild(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	cpu0 := bench.CPUTime()
+	targetPIDs, proxyPIDs := pidList(os.Getenv(envTargetPID)), pidList(os.Getenv(envProxyPIDs))
+	cpu0, target0, proxy0 := bench.CPUTime(), bench.CPUOf(targetPIDs), bench.CPUOf(proxyPIDs)
 	run, prov, err := bench.Provision(ctx, c, sc)
 	if err != nil {
 		return fmt.Errorf("provision: %w", err)
@@ -370,7 +404,6 @@ func runChild(ctx context.Context, o options) error {
 		return err
 	}
 	defer stopProfile()
-	targetPIDs, proxyPIDs := pidList(os.Getenv(envTargetPID)), pidList(os.Getenv(envProxyPIDs))
 	cpu1, target1, proxy1 := bench.CPUTime(), bench.CPUOf(targetPIDs), bench.CPUOf(proxyPIDs)
 	res, err := bench.ForceSync(ctx, c, run)
 	if err != nil {
@@ -392,17 +425,19 @@ func runChild(ctx context.Context, o options) error {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(childResult{
-		ProvisionSeconds: prov.Seconds(),
-		SyncSeconds:      res.Total.Seconds(),
-		ReplaySeconds:    res.Replay.Seconds(),
-		SnapshotSeconds:  res.Snapshots.Seconds(),
-		DiffSeconds:      res.Diff.Seconds(),
-		Requests:         res.Requests,
-		PeakRSSMB:        peak,
-		ProvisionCPU:     (cpu1 - cpu0).Seconds(),
-		SyncCPU:          (cpu2 - cpu1).Seconds(),
-		TargetSyncCPU:    (target2 - target1).Seconds(),
-		ProxySyncCPU:     (proxy2 - proxy1).Seconds(),
+		ProvisionSeconds:   prov.Seconds(),
+		SyncSeconds:        res.Total.Seconds(),
+		ReplaySeconds:      res.Replay.Seconds(),
+		SnapshotSeconds:    res.Snapshots.Seconds(),
+		DiffSeconds:        res.Diff.Seconds(),
+		Requests:           res.Requests,
+		PeakRSSMB:          peak,
+		ProvisionCPU:       (cpu1 - cpu0).Seconds(),
+		SyncCPU:            (cpu2 - cpu1).Seconds(),
+		TargetProvisionCPU: (target1 - target0).Seconds(),
+		ProxyProvisionCPU:  (proxy1 - proxy0).Seconds(),
+		TargetSyncCPU:      (target2 - target1).Seconds(),
+		ProxySyncCPU:       (proxy2 - proxy1).Seconds(),
 	})
 }
 

@@ -1,23 +1,28 @@
-package idp
+// Package jsonenc encodes the generic trees of decoded JSON (objects, arrays, strings, booleans,
+// null) exactly as encoding/json's Marshal does, without reflection: the fake Okta's request
+// bodies and the reference directory's answers.
+package jsonenc
 
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 )
 
-// appendJSON appends the encoding of v to dst exactly as json.Marshal encodes it (a differential
-// fuzz test holds the two together), but walks the generic tree of request bodies (objects,
-// arrays, strings, booleans, null) itself. json.Marshal reaches each map entry through
-// reflection, copying every key and value: encoding the bodies of a force sync was the largest
-// part of the replay engine's own cost (#7). Any other value (numbers, values of other types)
-// is encoded by json.Marshal.
-func appendJSON(dst []byte, v any) ([]byte, error) {
+// Append appends the encoding of v to dst exactly as json.Marshal encodes it (a differential
+// fuzz test holds the two together), but walks the generic tree of decoded JSON (objects,
+// arrays, strings, string slices, booleans, ints, null) itself. json.Marshal reaches each map
+// entry through reflection, copying every key and value: encoding the bodies of a force sync was
+// the largest part of the replay engine's own cost (#7), and encoding its answers the largest
+// part of the reference directory's. Any other value (float64 and other numbers, values of other
+// types) is encoded by json.Marshal.
+func Append(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(dst, "null"...), nil
 	case string:
-		return appendJSONString(dst, x), nil
+		return AppendString(dst, x), nil
 	case bool:
 		if x {
 			return append(dst, "true"...), nil
@@ -38,14 +43,28 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, k)
+			dst = AppendString(dst, k)
 			dst = append(dst, ':')
 			var err error
-			if dst, err = appendJSON(dst, x[k]); err != nil {
+			if dst, err = Append(dst, x[k]); err != nil {
 				return nil, err
 			}
 		}
 		return append(dst, '}'), nil
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), nil
+	case []string:
+		if x == nil {
+			return append(dst, "null"...), nil
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendString(dst, e)
+		}
+		return append(dst, ']'), nil
 	case []any:
 		if x == nil {
 			return append(dst, "null"...), nil
@@ -56,7 +75,7 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 				dst = append(dst, ',')
 			}
 			var err error
-			if dst, err = appendJSON(dst, e); err != nil {
+			if dst, err = Append(dst, e); err != nil {
 				return nil, err
 			}
 		}
@@ -69,10 +88,10 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 	return append(dst, b...), nil
 }
 
-// appendJSONString is encoding/json's string encoding with its default HTML escaping: <, > and &
-// as \u003c…, control bytes as \n, \t… or \u00XX, U+2028 and U+2029 escaped, and each byte of
-// invalid UTF-8 as \ufffd.
-func appendJSONString(dst []byte, s string) []byte {
+// AppendString appends s in encoding/json's string encoding, with its default HTML escaping:
+// <, > and & as \u003c…, control bytes as \n, \t… or \u00XX, U+2028 and U+2029 escaped, and
+// each byte of invalid UTF-8 as \ufffd.
+func AppendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
