@@ -40,9 +40,14 @@ conformance: build
 matrix: build
 	./$(BIN) matrix --out $(REPORTS)
 
-## test: every test — unit tests (no Docker) and the Ginkgo suites (Docker).
+## test: every test — unit tests (no Docker) and the Ginkgo suites (Docker) — then the slowest
+## packages. Most of the long packages wait (on settle windows, containers, the CLI they run)
+## rather than compute, so 4 test binaries run at once on 2 cores (go test's default -p is
+## GOMAXPROCS, 2 here); TEST_P changes it.
+TEST_P ?= 4
 test: build
-	$(GO) test -race -count=1 -timeout 9m ./...
+	$(GO) build -o bin/slowest ./internal/slowest
+	./bin/slowest $(GO) test -race -count=1 -p $(TEST_P) -timeout 9m ./...
 
 ## bench: measure scimreplay itself on this machine, in under 5 minutes: one figure per line,
 ## `name value unit` (the replay engine against plain net/http on the same container, a 100k-user

@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -86,27 +87,56 @@ func TestCatalogueCatchesEveryFault(t *testing.T) {
 		}
 		return scenario.EntraDialects
 	}
+	entraFaults := []string{"entra-op-case-sensitive", "entra-string-bool", "remove-valuelist-empties", "readd-member-conflict"}
+
+	// Every verdict is worked out first, side by side (each against its own directory), then
+	// judged below in the order the contract reads.
+	var vs verdicts
+	for _, sc := range scs {
+		for _, dialect := range dialects(sc) {
+			vs.add(sc, nil, nil, dialect)
+			for _, vr := range directory.Variations() {
+				vs.add(sc, nil, []string{vr.Name}, dialect)
+			}
+		}
+	}
+	for _, f := range directory.Faults() {
+		for _, sc := range scs {
+			vs.add(sc, []string{f.Name}, nil, "")
+		}
+	}
+	for _, f := range entraFaults {
+		if _, err := directory.ParseFaults(f); err != nil {
+			continue // said below
+		}
+		for _, sc := range scs {
+			if sc.IdP == scenario.IdPEntra {
+				vs.add(sc, []string{f}, nil, scenario.EntraDialectSCIM062020)
+			}
+		}
+	}
+	vs.run(t)
+
 	for _, sc := range scs {
 		for _, dialect := range dialects(sc) {
 			in := ""
 			if dialect != "" {
 				in = " in the " + dialect + " dialect"
 			}
-			if v := verdict(t, sc, nil, nil, dialect); v != "" {
+			if v := vs.of(sc, nil, nil, dialect); v != "" {
 				t.Errorf("%s%s fails the directory with no fault: %s", sc.Name, in, v)
 			}
 			for _, vr := range directory.Variations() {
-				if v := verdict(t, sc, nil, []string{vr.Name}, dialect); v != "" {
+				if v := vs.of(sc, nil, []string{vr.Name}, dialect); v != "" {
 					t.Errorf("%s%s fails the directory with the variation %s, which a correct server may show: %s", sc.Name, in, vr.Name, v)
 				}
 			}
 		}
 	}
-	entraFaults := []string{"entra-op-case-sensitive", "entra-string-bool", "remove-valuelist-empties", "readd-member-conflict"}
 	for _, f := range directory.Faults() {
 		var caught, byEntra []string
 		for _, sc := range scs {
-			if v := verdict(t, sc, []string{f.Name}, nil); v != "" {
+			if v := vs.of(sc, []string{f.Name}, nil, ""); v != "" {
 				caught = append(caught, sc.Name)
 				if sc.IdP == scenario.IdPEntra {
 					byEntra = append(byEntra, sc.Name)
@@ -137,7 +167,7 @@ func TestCatalogueCatchesEveryFault(t *testing.T) {
 		}
 		caught := false
 		for _, sc := range scs {
-			if sc.IdP == scenario.IdPEntra && verdict(t, sc, []string{f}, nil, scenario.EntraDialectSCIM062020) != "" {
+			if sc.IdP == scenario.IdPEntra && vs.of(sc, []string{f}, nil, scenario.EntraDialectSCIM062020) != "" {
 				caught = true
 				break
 			}
@@ -146,4 +176,63 @@ func TestCatalogueCatchesEveryFault(t *testing.T) {
 			t.Errorf("with --entra-dialect %s, no Entra scenario catches %s", scenario.EntraDialectSCIM062020, f)
 		}
 	}
+}
+
+// verdicts are the verdicts of many (scenario, faults, variations, dialect) runs, worked out in
+// parallel subtests: each run has its own directory and server, and most of its time is the
+// background faults' delay and settle window, not CPU.
+type verdicts struct {
+	runs []*verdictRun
+	by   map[string]*verdictRun
+}
+
+type verdictRun struct {
+	sc                  *scenario.Scenario
+	faults, variations  []string
+	dialect, key, value string
+	done                bool
+}
+
+func verdictKey(sc *scenario.Scenario, faults, variations []string, dialect string) string {
+	return fmt.Sprintf("%s/%s/faults=%s/variations=%s/dialect=%s", sc.IdP, sc.Name,
+		strings.Join(faults, ","), strings.Join(variations, ","), dialect)
+}
+
+func (vs *verdicts) add(sc *scenario.Scenario, faults, variations []string, dialect string) {
+	key := verdictKey(sc, faults, variations, dialect)
+	if vs.by == nil {
+		vs.by = map[string]*verdictRun{}
+	}
+	if vs.by[key] != nil {
+		return
+	}
+	r := &verdictRun{sc: sc, faults: faults, variations: variations, dialect: dialect, key: key}
+	vs.runs = append(vs.runs, r)
+	vs.by[key] = r
+}
+
+// run works out every verdict; a run that could not run fails the test here.
+func (vs *verdicts) run(t *testing.T) {
+	t.Helper()
+	t.Run("verdicts", func(t *testing.T) {
+		for _, r := range vs.runs {
+			t.Run(r.key, func(t *testing.T) {
+				t.Parallel()
+				r.value = verdict(t, r.sc, r.faults, r.variations, r.dialect)
+				r.done = true
+			})
+		}
+	})
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+// of is a verdict run worked out; asking for one never added is the test's own bug.
+func (vs *verdicts) of(sc *scenario.Scenario, faults, variations []string, dialect string) string {
+	r := vs.by[verdictKey(sc, faults, variations, dialect)]
+	if r == nil || !r.done {
+		panic("no verdict worked out for " + verdictKey(sc, faults, variations, dialect))
+	}
+	return r.value
 }

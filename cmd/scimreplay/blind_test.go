@@ -47,6 +47,7 @@ func blindDirectory(t *testing.T, token string, rewrite func(path string, body m
 // A gate that cannot see what it must judge never passes: each blind spot is a could-not-run
 // (exit 2) whose reason says what to fix.
 func TestGateThatCannotSeeCouldNotRun(t *testing.T) {
+	t.Parallel()
 	token := harness.RandomToken()
 	env := []string{"SCIMREPLAY_TARGET_TOKEN=" + token}
 	gate := func(t *testing.T, url string, extra ...string) result {

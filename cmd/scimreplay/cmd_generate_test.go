@@ -11,6 +11,7 @@ import (
 )
 
 func TestGenerateWritesALoadableScenario(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "scale.yaml")
 	var stdout, stderr bytes.Buffer
 	if code := dispatch([]string{"generate", "--users", "120", "--groups", "4", "--unmanaged", "0.25", "--out", out}, &stdout, &stderr); code != exitOK {
@@ -33,6 +34,7 @@ func TestGenerateWritesALoadableScenario(t *testing.T) {
 }
 
 func TestGenerateBadFlagsExit2(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"generate", "--users", "10"},
 		{"generate", "--users", "0", "--out", "-"},

@@ -13,6 +13,7 @@ import (
 const sampleHAR = "../../harness/har/testdata/okta-force-sync.har"
 
 func TestImportHARWritesARedactedScenario(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "Okta Force Sync.yaml")
 	var stdout, stderr bytes.Buffer
 	// Flags after the file, as people type them.
@@ -41,6 +42,7 @@ func TestImportHARWritesARedactedScenario(t *testing.T) {
 }
 
 func TestImportHARBadInputExit2(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	notHAR := filepath.Join(dir, "x.har")
 	if err := os.WriteFile(notHAR, []byte("{\"log\": ["), 0o644); err != nil {
@@ -69,6 +71,7 @@ const entraHAR = "../../harness/har/testdata/entra-restart-provisioning.har"
 // An Entra capture becomes an Entra scenario, and the command says so and why; --idp overrides
 // what the traffic tells.
 func TestImportHARTellsEntraTraffic(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, c := range []struct {
 		name, in string

@@ -93,6 +93,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd) int {
 // directory, stops it with SIGTERM, and checks the file: no token, pseudonymised, and it
 // replays against a fresh directory with nothing moved.
 func TestRecordWritesTheScenarioOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	upstream := directoryServer(t)
 	out := filepath.Join(t.TempDir(), "recorded.yaml")
 	cmd, proxy, stderr := startRecord(t, "--upstream", upstream.URL+"/scim/v2", "--out", out, "--pseudonymise")
@@ -160,6 +161,7 @@ func TestRecordWritesTheScenarioOnSIGTERM(t *testing.T) {
 }
 
 func TestRecordSIGINTWithNothingRecordedWritesNothing(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "empty.yaml")
 	cmd, _, stderr := startRecord(t, "--upstream", "http://127.0.0.1:9/scim/v2", "--out", out)
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
@@ -174,6 +176,7 @@ func TestRecordSIGINTWithNothingRecordedWritesNothing(t *testing.T) {
 }
 
 func TestRecordBadFlagsExit2(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"record", "--out", filepath.Join(dir, "o.yaml")},

@@ -207,6 +207,7 @@ func entraServers() []entraServer {
 // other Entra check passes there. A server making a choice the RFCs allow passes them all, a
 // refusal of Entra's non-compliant default dialect being skipped with the reason.
 func TestConformanceEntraChecksFailOnTheirBug(t *testing.T) {
+	t.Parallel()
 	for _, es := range entraServers() {
 		t.Run(es.name, func(t *testing.T) {
 			t.Parallel()

@@ -26,6 +26,7 @@ func checkResults(stdout string) map[string]string {
 }
 
 func TestConformanceReferenceDirectoryPasses(t *testing.T) {
+	t.Parallel()
 	junit := filepath.Join(t.TempDir(), "junit.xml")
 	r := runCLI(t, nil, "conformance", "--junit", junit)
 	if r.code != 0 {
@@ -50,6 +51,7 @@ func TestConformanceReferenceDirectoryPasses(t *testing.T) {
 // checks of that requirement, and no other (Entra's included: add-as-replace breaks Entra's
 // member Add as well).
 func TestConformanceFailsCheckByCheck(t *testing.T) {
+	t.Parallel()
 	for fault, want := range map[string][]string{
 		"lookup-case-sensitive":   {"lookup-case-insensitive", "userName-unique-case-insensitive"},
 		"put-groups-clears":       {"put-user-keeps-groups"},
@@ -94,6 +96,7 @@ func TestConformanceFailsCheckByCheck(t *testing.T) {
 }
 
 func TestConformanceListAndBadInput(t *testing.T) {
+	t.Parallel()
 	r := runCLI(t, nil, "conformance", "--list")
 	if r.code != 0 || strings.Count(r.stdout, conformance.LabelPrefix) != len(conformance.Checks()) {
 		t.Fatalf("--list: exit %d\n%s", r.code, r.stdout)
@@ -119,6 +122,7 @@ func TestConformanceListAndBadInput(t *testing.T) {
 // Where it differs from the reference directory and still passes: it ignores
 // excludedAttributes=members (members come back, and are right).
 func TestConformanceIndependentTarget(t *testing.T) {
+	t.Parallel()
 	token := harness.RandomToken()
 	srv, err := elimity.New(elimity.Config{Token: token, VerifiedDomains: []string{"acme.example"}})
 	if err != nil {

@@ -21,7 +21,11 @@ import (
 // its static binary under a fixed tag.
 const elimityImage = "scimreplay-test/elimity-scim:dev"
 
-func buildElimityImage(t *testing.T) {
+var elimityImageBuilt buildOnce
+
+func buildElimityImage(t *testing.T) { t.Helper(); elimityImageBuilt.do(t, buildElimityImageNow) }
+
+func buildElimityImageNow(t *testing.T) {
 	t.Helper()
 	dir := t.TempDir()
 	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "elimity-scim"), "github.com/scimreplay/scimreplay/fakes/elimity/cmd/elimity-scim")
@@ -73,6 +77,7 @@ var entraRefusedByElimity = []string{"full-cycle-twice", "restart-provisioning",
 // aadOptscim062020 flag's JSON booleans avoid where a scenario does not pin the default; and
 // with a harmful variant on, red for that variant.
 func TestGateIndependentTarget(t *testing.T) {
+	t.Parallel()
 	buildElimityImage(t)
 	t.Run("the Okta catalogue passes the image", func(t *testing.T) {
 		junit := filepath.Join(t.TempDir(), "junit.xml")

@@ -22,6 +22,7 @@ func cases(t *testing.T, junit string) []reports.Case {
 // --idp chooses whose scenarios run: each IdP's are testcases of its own tree, forcesync/<idp>/,
 // labelled idp:<idp>; the default runs both. Served in process, no Docker.
 func TestGateIdPChoosesTheCatalogue(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		idp        string
 		okta, entr int
@@ -63,6 +64,7 @@ func TestGateIdPChoosesTheCatalogue(t *testing.T) {
 // flag reaches the scenarios that pin none, and a scenario's pin wins; an Entra fault turns
 // the gate red in Entra's words.
 func TestGateEntraScenariosDirAndDialect(t *testing.T) {
+	t.Parallel()
 	dir := "../../scenarios/entra"
 	r := runCLI(t, nil, "gate", "--reference-loopback", "--settle", "0", "--scenarios", dir, "--entra-dialect", "aadOptscim062020",
 		"--label-filter", "scenario:restart-provisioning || scenario:soft-delete-restore")
@@ -97,6 +99,7 @@ func TestGateEntraScenariosDirAndDialect(t *testing.T) {
 }
 
 func TestGateIdPBadInputExits2(t *testing.T) {
+	t.Parallel()
 	for name, c := range map[string]struct {
 		args []string
 		want string

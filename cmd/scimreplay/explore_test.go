@@ -35,6 +35,7 @@ func exploreJUnit(t *testing.T, path string) map[string]bool {
 // process) nor on the independent elimity-based server (on loopback, keeping every run's data:
 // no reset), and the reports say so.
 func TestExploreCorrectServersFindNothing(t *testing.T) {
+	t.Parallel()
 	t.Run("reference directory", func(t *testing.T) {
 		dir := t.TempDir()
 		r := runCLI(t, nil, "explore", "--reference-loopback", "--settle", "0", "--seed", "1", "--runs", "50",
@@ -104,6 +105,7 @@ func atoi(t *testing.T, s string) int {
 // takes), explore finds a failure, shrinks it and writes it as a scenario that turns the gate
 // red on its own, with fewer users and requests than the run that first failed.
 func TestExploreFindsAccess1003AndShrinksItToAScenario(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r := runCLI(t, nil, "explore", "--reference-faults", "access-1003", "--settle", "0", "--seed", "1", "--runs", "50",
 		"--out", filepath.Join(dir, "found"), "--junit", filepath.Join(dir, "junit.xml"))
@@ -146,6 +148,7 @@ func TestExploreFindsAccess1003AndShrinksItToAScenario(t *testing.T) {
 // emails-case-and-order fires only when one push both reorders and re-cases the emails: the
 // catalogue never sends that, so the gate stays green, and explore finds it.
 func TestExploreFindsWhatTheCatalogueMisses(t *testing.T) {
+	t.Parallel()
 	gate := runCLI(t, nil, "gate", "--reference-loopback", "--reference-faults", "emails-case-and-order", "--settle", "0")
 	if gate.code != 0 {
 		t.Fatalf("the catalogue's gate: exit %d, want 0 (no scenario sends the combination)\n%s\n%s", gate.code, gate.stdout, gate.stderr)
@@ -180,6 +183,7 @@ func TestExploreFindsWhatTheCatalogueMisses(t *testing.T) {
 }
 
 func TestExploreBadInputExits2(t *testing.T) {
+	t.Parallel()
 	for name, c := range map[string]struct {
 		args []string
 		want string
@@ -205,6 +209,7 @@ func TestExploreBadInputExits2(t *testing.T) {
 // Ctrl-C stops an exploration and it still writes its reports: nothing found, so it could not
 // finish (exit 2), and says after how many runs.
 func TestExploreInterruptedWritesItsReports(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a safety net, not a measure
 	defer cancel()

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,23 @@ func scimreplayBinary(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// buildOnce builds an image once per test binary, however many parallel tests ask for it; a build
+// that fails is tried again by the next test that asks.
+type buildOnce struct {
+	mu   sync.Mutex
+	done bool
+}
+
+func (b *buildOnce) do(t *testing.T, build func(*testing.T)) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.done {
+		build(t) // a t.Fatal in it ends the test here, done still false
+		b.done = true
+	}
 }
 
 type result struct {
@@ -83,6 +101,7 @@ func readJUnit(t *testing.T, path string) reporters.JUnitTestSuites {
 }
 
 func TestGateCleanDirectoryPasses(t *testing.T) {
+	t.Parallel()
 	junit := filepath.Join(t.TempDir(), "junit.xml")
 	r := runCLI(t, nil, "gate", "--junit", junit, "--label-filter", "scenario:identical-repush")
 	if r.code != 0 {
@@ -95,6 +114,7 @@ func TestGateCleanDirectoryPasses(t *testing.T) {
 }
 
 func TestReproduceAccess1003GoesRedAndNamesUnmanagedUsers(t *testing.T) {
+	t.Parallel()
 	junit := filepath.Join(t.TempDir(), "junit.xml")
 	r := runCLI(t, nil, "gate", "--reference-faults", "access-1003", "--junit", junit, "--label-filter", "scenario:identical-repush")
 	if r.code != 1 {
@@ -128,6 +148,7 @@ func TestReproduceAccess1003GoesRedAndNamesUnmanagedUsers(t *testing.T) {
 }
 
 func TestGateBadInputExits2(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(bad, []byte("version: 1\nname: bad\nsource: s\nforceSync:\n  - method: GET\n    path: Users\n"), 0o644); err != nil {
@@ -157,6 +178,7 @@ func TestGateBadInputExits2(t *testing.T) {
 }
 
 func TestGateWithoutDockerDaemonSaysSo(t *testing.T) {
+	t.Parallel()
 	r := runCLI(t, []string{"DOCKER_HOST=unix://" + filepath.Join(t.TempDir(), "no-docker.sock")}, "gate", "--label-filter", "scenario:identical-repush")
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -174,6 +196,7 @@ func TestGateWithoutDockerDaemonSaysSo(t *testing.T) {
 }
 
 func TestGateUnreachableURLExits2(t *testing.T) {
+	t.Parallel()
 	r := runCLI(t, nil, "gate", "--target-url", "http://127.0.0.1:9", "--target-startup-timeout", "1s",
 		"--label-filter", "scenario:identical-repush || scenario:aiw-put")
 	if r.code != 2 {

@@ -62,6 +62,7 @@ func mustContain(t *testing.T, what, text string, wants ...string) {
 // link, writes a profile that loads, and leaves nothing on the server; the profile gates the
 // server green, and a server with the link-moving fault red.
 func TestInitURLTarget(t *testing.T) {
+	t.Parallel()
 	const token = "srt_init_url_token_3b9f"
 	root := serveDirectory(t, "/api/scim/v2", token)
 	out := filepath.Join(t.TempDir(), "scimreplay.yaml")
@@ -115,6 +116,7 @@ func TestInitURLTarget(t *testing.T) {
 
 // Given no path at all, init finds SCIM under the usual ones; a server without a token says so.
 func TestInitFindsTheBasePathAndNoToken(t *testing.T) {
+	t.Parallel()
 	root := serveDirectory(t, "/scim", "")
 	out := filepath.Join(t.TempDir(), "p.yaml")
 	r := runCLI(t, nil, "init", "--target-url", root, "--out", out)
@@ -153,6 +155,7 @@ func TestInitFindsTheBasePathAndNoToken(t *testing.T) {
 
 // Bad input: each a one-line reason and exit 2, nothing written.
 func TestInitBadInput(t *testing.T) {
+	t.Parallel()
 	closed := func() string {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -200,6 +203,7 @@ func TestInitBadInput(t *testing.T) {
 
 // --out never overwrites without --force.
 func TestInitKeepsAnExistingProfile(t *testing.T) {
+	t.Parallel()
 	root := serveDirectory(t, "", "")
 	out := filepath.Join(t.TempDir(), "scimreplay.yaml")
 	if err := os.WriteFile(out, []byte("mine\n"), 0o644); err != nil {
@@ -224,6 +228,7 @@ func TestInitKeepsAnExistingProfile(t *testing.T) {
 // server whose link lives under another attribute (accountId). Each profile gates its server
 // green and the server's link-moving fault red; nothing outlives the run.
 func TestInitContainerTargets(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := reference.BuildImage(ctx, ""); err != nil {
@@ -275,6 +280,7 @@ func TestInitContainerTargets(t *testing.T) {
 // members and whose links are served on a path of its own: init copes, checks the link path and
 // audit probe it is given, and writes them.
 func TestInitChecksWhatItIsGiven(t *testing.T) {
+	t.Parallel()
 	const token = "srt_init_given_7d1e"
 	d, err := directory.New(directory.Config{Token: token, VerifiedDomains: []string{reference.VerifiedDomain}, Variations: []string{"members-not-in-list"}})
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import "testing"
 
 func TestMatrixBadInputExits2(t *testing.T) {
+	t.Parallel()
 	for name, args := range map[string][]string{
 		"unknown fault": {"matrix", "--faults", "no-such-fault"},
 		"no jobs":       {"matrix", "--jobs", "0"},

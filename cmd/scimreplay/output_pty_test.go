@@ -70,6 +70,7 @@ func runCLIOnTerminal(t *testing.T, env []string, args ...string) (int, string) 
 // for TestGateOutputIsTheHarnessOwn, whose files get none. The default output has no Ginkgo
 // detail on a terminal either.
 func TestGateColourOnlyOnATerminal(t *testing.T) {
+	t.Parallel()
 	args := []string{"gate", "--reference-loopback", "--settle", "0", "--label-filter", theScenario}
 	code, out := runCLIOnTerminal(t, nil, append(args, "-v")...)
 	if code != 0 {

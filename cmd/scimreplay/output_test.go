@@ -95,6 +95,7 @@ func expectContains(t *testing.T, what, text string, wants ...string) {
 // failure blocks or colour; -v brings Ginkgo's detail back, still without colour off a
 // terminal. Its reports name no source location of the harness and keep the diff.
 func TestGateOutputIsTheHarnessOwn(t *testing.T) {
+	t.Parallel()
 	progress := []string{"scenario 1/1 identical-repush (okta/identical-repush.yaml)\n", "  target started: reference-directory\n", "  provision: 12 requests sent\n", "  forceSync: "}
 	t.Run("green", func(t *testing.T) {
 		r := runCLIToFile(t, nil, "gate", "--label-filter", theScenario, "--run-id", testRunID(t))
@@ -147,6 +148,7 @@ func TestGateOutputIsTheHarnessOwn(t *testing.T) {
 // conformance prints its own verdict, one line per check, and nothing of Ginkgo's; its JUnit
 // names no line of the harness.
 func TestConformanceOutputIsTheHarnessOwn(t *testing.T) {
+	t.Parallel()
 	junit := filepath.Join(t.TempDir(), "junit.xml")
 	r := runCLIToFile(t, nil, "conformance", "--reference-loopback", "--reference-faults", "lookup-case-sensitive",
 		"--label-filter", "conformance:lookup-case-insensitive", "--junit", junit)
@@ -163,6 +165,7 @@ func TestConformanceOutputIsTheHarnessOwn(t *testing.T) {
 // A gate that cannot write its reports says so and exits 2: the error used to be only in
 // Ginkgo's output, and the exit code 0.
 func TestGateSaysWhenItCannotWriteItsReports(t *testing.T) {
+	t.Parallel()
 	notADir := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(notADir, nil, 0o644); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	stdlog "log"
 	"os"
+	"sync"
 
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
@@ -89,4 +90,9 @@ func lifecycle(s *framework.Suite, buildReference bool) {
 
 // quietDocker sends testcontainers' process-wide log (its connection banner) nowhere: the
 // command's own output is the progress lines; each container's lines go to its spec's output.
-func quietDocker() { tclog.SetDefault(stdlog.New(io.Discard, "", 0)) }
+func quietDocker() {
+	quietOnce.Do(func() { tclog.SetDefault(stdlog.New(io.Discard, "", 0)) })
+}
+
+// quietOnce: parallel tests and the gate's goroutines call quietDocker; the logger is set once.
+var quietOnce sync.Once

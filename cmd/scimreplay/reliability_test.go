@@ -110,6 +110,7 @@ var nonIDChars = regexp.MustCompile(`[^a-z0-9.]+`)
 // configured timeouts. The target is a directory on 127.0.0.1 that works through provisioning
 // and the snapshot, then misbehaves from the force sync on.
 func TestGateTargetFaults(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		mode    misbehave.Mode
@@ -191,6 +192,7 @@ func verdictBlock(stdout string) string {
 // the run as could-not-run, names the container's exit, and the dead container is removed. The
 // target holds the first force-sync request, so the kill lands while the gate waits on it.
 func TestGateTargetContainerKilledMidForceSync(t *testing.T) {
+	t.Parallel()
 	image := misbehaveImage(t)
 	runID := testRunID(t)
 	g := startGate(t, append([]string{"gate", "--label-filter", theScenario, "--run-id", runID, "--request-timeout", "5m"},
@@ -252,6 +254,7 @@ func waitForLog(ctx context.Context, t *testing.T, cli *testcontainers.DockerCli
 // The normal end and a failed spec leave no container (the soak test checks this on every run
 // too); a panic in a spec is covered by suites/forcesync/cleanuptest.
 func TestGateRemovesItsContainersOnEveryEnd(t *testing.T) {
+	t.Parallel()
 	for name, args := range map[string][]string{
 		"passing run": nil,
 		"failing run": {"--reference-faults", "access-1003"},
@@ -337,6 +340,7 @@ func (g *gateProcess) wait(t *testing.T, d time.Duration) int {
 // otherwise wait out a 5-minute request timeout): it stops at once, says why, exits 2, and
 // removes its container — also when a second SIGINT makes Ginkgo skip the spec's cleanup.
 func TestGateSignalRemovesItsContainers(t *testing.T) {
+	t.Parallel()
 	image := misbehaveImage(t)
 	for _, signals := range [][]syscall.Signal{{syscall.SIGINT}, {syscall.SIGTERM}, {syscall.SIGINT, syscall.SIGINT}} {
 		sig := signals[0]
@@ -373,6 +377,7 @@ func TestGateSignalRemovesItsContainers(t *testing.T) {
 // sweeps it, because that gate's process is gone — but never the container of a run still in
 // progress, even an old one.
 func TestStaleContainersAreSweptLiveOnesKept(t *testing.T) {
+	t.Parallel()
 	image := misbehaveImage(t)
 	args := func(runID string) []string {
 		return append([]string{"gate", "--label-filter", theScenario, "--run-id", runID, "--request-timeout", "5m", "--sweep-stale-after", "0"},
@@ -445,7 +450,11 @@ func main() {
 }
 `
 
-func buildExitsAtStart(t *testing.T) {
+var exitsAtStartBuilt buildOnce
+
+func buildExitsAtStart(t *testing.T) { t.Helper(); exitsAtStartBuilt.do(t, buildExitsAtStartNow) }
+
+func buildExitsAtStartNow(t *testing.T) {
 	t.Helper()
 	dir := t.TempDir()
 	for name, text := range map[string]string{
@@ -475,6 +484,7 @@ func buildExitsAtStart(t *testing.T) {
 // its log — the server's own reason — token redacted, on the console and in every report,
 // instead of testcontainers' bare "container exited with code 2".
 func TestGateContainerExitsWhileStarting(t *testing.T) {
+	t.Parallel()
 	buildExitsAtStart(t)
 	const token = "srt_exits_at_start_0123456789abcdef"
 	const reason = "fatal: SCIM_TOKEN " + harness.Redacted + " is not accepted: DATABASE_URL is not set"
@@ -543,6 +553,7 @@ func TestGateContainerExitsWhileStarting(t *testing.T) {
 // A container that runs but never gets ready within its startup timeout: the reason says so,
 // and what the container logged meanwhile.
 func TestGateContainerNeverReadyShowsItsLog(t *testing.T) {
+	t.Parallel()
 	image := misbehaveImage(t)
 	runID := testRunID(t)
 	args := append([]string{"gate", "--label-filter", theScenario, "--run-id", runID, "--target-startup-timeout", "3s",

@@ -18,6 +18,7 @@ import (
 // in catalogue order, writes the human reports beside it and exits as a single gate would.
 // `scimreplay report` then re-renders the same reports from that JUnit alone.
 func TestGateParallelThenReport(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	junit := filepath.Join(dir, "junit.xml")
 	r := runCLI(t, nil, "gate", "--parallel", "2", "--reference-faults", "access-1003", "--junit", junit,
@@ -93,6 +94,7 @@ func TestGateParallelThenReport(t *testing.T) {
 }
 
 func TestReportBadInputExits2(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.xml")
 	if err := os.WriteFile(bad, []byte("<testsuites>\n<testsuite name='a'>\n</testsuites>\n"), 0o644); err != nil {
@@ -120,6 +122,7 @@ func TestReportBadInputExits2(t *testing.T) {
 // verified domain, so its start-up line names it, and the access-1003 fault makes the scenario
 // fail, so the target log is attached.
 func TestGateArtefactsNeverHoldTheToken(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := reference.BuildImage(ctx, ""); err != nil {

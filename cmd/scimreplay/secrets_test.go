@@ -81,6 +81,7 @@ func expectNoSecret(t *testing.T, all map[string]string) {
 // target that writes the token into its container log. The checks that the target saw the
 // token and that the requests were attached make sure there was something to leak.
 func TestNoArtefactHoldsTheToken(t *testing.T) {
+	t.Parallel()
 	t.Run("url target", func(t *testing.T) {
 		var seen safeBuffer
 		url := misbehavingURL(t, knownToken, &misbehave.Handler{Mode: misbehave.Status500, Trigger: misbehave.DefaultTrigger, Skip: 1, LogAuth: &seen})
@@ -143,6 +144,7 @@ func TestNoArtefactHoldsTheToken(t *testing.T) {
 // not even the readiness probe of a --target-url goes through the proxy (it would carry the
 // target's address, and the SCIM traffic the token).
 func TestGateIgnoresProxySettings(t *testing.T) {
+	t.Parallel()
 	var proxied atomic.Int64
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		proxied.Add(1)

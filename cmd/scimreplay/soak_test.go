@@ -95,6 +95,7 @@ func soakRun(t *testing.T, i int, filter string, args ...string) outcome {
 // The same gate, run again and again, gives the same verdict every time: green against the clean
 // directory, red against access-1003 with the same diff (ids normalised) — no flakes.
 func TestSoak(t *testing.T) {
+	t.Parallel()
 	runs, filter, extra := soakSettings(t)
 	for _, tc := range []struct {
 		name string

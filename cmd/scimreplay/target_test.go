@@ -45,7 +45,11 @@ func referenceProbes() []string {
 // the static CLI, once per test binary, as a fixed repo:tag.
 const altImage = "scimreplay-test/alt-directory:dev"
 
-func buildAltImage(t *testing.T) {
+var altImageBuilt buildOnce
+
+func buildAltImage(t *testing.T) { t.Helper(); altImageBuilt.do(t, buildAltImageNow) }
+
+func buildAltImageNow(t *testing.T) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := copyBinary(scimreplayBinary(t), filepath.Join(dir, "scimreplay")); err != nil {
@@ -88,6 +92,7 @@ func altImageFlags(env ...string) []string {
 }
 
 func TestGateImageGivenOnlyByName(t *testing.T) {
+	t.Parallel()
 	buildAltImage(t)
 	t.Run("passes", func(t *testing.T) {
 		r := runCLI(t, nil, append([]string{"gate", "--label-filter", theScenario}, altImageFlags()...)...)
@@ -152,6 +157,7 @@ func caseLogs(t *testing.T, junit string, failed bool) string {
 
 // A passing spec attaches no container log.
 func TestGatePassingSpecAttachesNoLogs(t *testing.T) {
+	t.Parallel()
 	junit := filepath.Join(t.TempDir(), "junit.xml")
 	r := runCLI(t, nil, "gate", "--junit", junit, "--label-filter", theScenario)
 	if r.code != 0 {
@@ -266,6 +272,7 @@ func othersState(t *testing.T, base, token string, users, groups []string) strin
 }
 
 func TestGateSharedURLServer(t *testing.T) {
+	t.Parallel()
 	const token = "shared-token-0123456789"
 	urlFlags := func(u string) []string {
 		return append([]string{"gate", "--target-url", u, "--label-filter", theScenario}, referenceProbes()...)
@@ -304,7 +311,11 @@ func TestGateSharedURLServer(t *testing.T) {
 
 // buildReferenceImage builds scimreplay/directory:dev, for tests that gate it not as the
 // built-in reference target (which builds it itself) but as any image.
-func buildReferenceImage(t *testing.T) {
+var referenceImageBuilt buildOnce
+
+func buildReferenceImage(t *testing.T) { t.Helper(); referenceImageBuilt.do(t, buildReferenceImageNow) }
+
+func buildReferenceImageNow(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -315,6 +326,7 @@ func buildReferenceImage(t *testing.T) {
 }
 
 func TestGateByProfile(t *testing.T) {
+	t.Parallel()
 	buildReferenceImage(t)
 	profile := filepath.Join("..", "..", "examples", "target-profile.yaml")
 	r := runCLI(t, nil, "gate", "--target-profile", profile, "--label-filter", theScenario)
@@ -329,6 +341,7 @@ func TestGateByProfile(t *testing.T) {
 }
 
 func TestBadProfileExits2WithFileLine(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for name, c := range map[string]struct{ text, want string }{
 		"unknown key": {"image: scimreplay/directory:dev\nimgae: x\n", ":2:1: unknown key \"imgae\" in the target profile"},
@@ -355,6 +368,7 @@ func TestBadProfileExits2WithFileLine(t *testing.T) {
 
 // Without a link probe the gate still checks each user's SCIM identity and duplicates.
 func TestGateWithoutLinkProbe(t *testing.T) {
+	t.Parallel()
 	buildReferenceImage(t)
 	bare := func(fault, scenario string) result {
 		return runCLI(t, nil, "gate", "--target-image", reference.ImageTag, "--target-env", "DIRECTORY_TOKEN={{token}}",
@@ -376,6 +390,7 @@ func TestGateWithoutLinkProbe(t *testing.T) {
 
 // A server already running needs no Docker daemon: the gate must not ask for one.
 func TestGateURLTargetNeedsNoDocker(t *testing.T) {
+	t.Parallel()
 	const token = "no-docker-token-0123456789"
 	u := sharedDirectory(t, token, "")
 	r := runCLI(t, []string{"DOCKER_HOST=tcp://127.0.0.1:1", "SCIMREPLAY_TARGET_TOKEN=" + token},
@@ -390,6 +405,7 @@ func TestGateURLTargetNeedsNoDocker(t *testing.T) {
 // http://127.0.0.1:PORT/scim/v2 (never sending /scim/v2/scim/v2/…), green when it is clean and
 // red with its access-1003 fault. The probes stay on the server's root.
 func TestGateCatalogueOnATargetURLWithItsBasePath(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name   string
 		faults []string

@@ -13,6 +13,7 @@ import (
 )
 
 func TestPrintVerdictBoundsEachDiff(t *testing.T) {
+	t.Parallel()
 	var lines []string
 	for i := 0; i < 40; i++ {
 		lines = append(lines, fmt.Sprintf("user%03d@partner.example (unmanaged): link acct-%d → none", i, i))
@@ -55,6 +56,7 @@ func TestPrintVerdictOfTwoIdPs(t *testing.T) {
 
 // With Ginkgo's own output not shown, what only it used to say reaches the user another way.
 func TestUnreportedOutcomes(t *testing.T) {
+	t.Parallel()
 	panicked := types.Report{SpecReports: types.SpecReports{{LeafNodeType: types.NodeTypeIt, State: types.SpecStatePanicked}}}
 	for name, tc := range map[string]struct {
 		code      int
@@ -92,6 +94,7 @@ func TestUnreportedOutcomes(t *testing.T) {
 // A suite node that failed (no Docker daemon) fails every check unseen: conformance's verdict
 // says why itself.
 func TestPrintConformanceSaysWhyNothingRan(t *testing.T) {
+	t.Parallel()
 	r := types.Report{SuiteSucceeded: false, SpecReports: types.SpecReports{
 		{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed, Failure: types.Failure{Message: "no Docker daemon answers at DOCKER_HOST=unix:///x"}},
 		{LeafNodeType: types.NodeTypeIt, State: types.SpecStateSkipped, LeafNodeText: "finds a user"},

@@ -1,0 +1,21 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"testing"
+)
+
+// TestMain runs up to 4 of this package's tests at once unless -parallel says otherwise: they
+// wait on the CLI subprocess, its containers and settle windows far more than they compute
+// (about 25 s of CPU in a 100 s run), so the default of GOMAXPROCS (2 here) leaves it the
+// longest package of make test.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", "4")
+	}
+	os.Exit(m.Run())
+}
