@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/scimreplay/scimreplay/explore"
@@ -89,7 +87,7 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	}
 	runID := suite.ID()
 
-	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stopSignals := sigs.context() // cancelled only once sigs knows the signal, so the end says it
 	defer stopSignals()
 	if spec.URL == "" {
 		fmt.Fprintf(stdout, "run %s: its containers carry the label %s=%s\n", runID, harness.LabelRun, runID)

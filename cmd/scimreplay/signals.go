@@ -22,10 +22,12 @@ type signalWatch struct {
 	later chan struct{} // closed by the first signal after cleanupContext is called
 	armed bool
 	done  chan struct{}
+	// stopped is closed once the first signal is recorded (see context).
+	stopped chan struct{}
 }
 
 func watchSignals() *signalWatch {
-	w := &signalWatch{ch: make(chan os.Signal, 8), later: make(chan struct{}), done: make(chan struct{})}
+	w := &signalWatch{ch: make(chan os.Signal, 8), later: make(chan struct{}), done: make(chan struct{}), stopped: make(chan struct{})}
 	signal.Notify(w.ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		for {
@@ -34,6 +36,7 @@ func watchSignals() *signalWatch {
 				w.mu.Lock()
 				if w.first == nil {
 					w.first = s
+					close(w.stopped)
 				}
 				w.count++
 				if w.armed {
@@ -54,6 +57,20 @@ func (w *signalWatch) received() os.Signal {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.first
+}
+
+// context is cancelled by the first signal, and only after received() reports it: a command
+// that stops on the signal can then always say which one stopped it.
+func (w *signalWatch) context() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-w.stopped:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 // cleanupContext bounds the last cleanup by d and by the next signal.
