@@ -173,13 +173,7 @@ func usersByScope(ctx context.Context, c *Client, names, ids []string, linkAttr 
 			return "", err
 		}
 	}
-	var rest []string
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			rest = append(rest, id)
-		}
-	}
+	rest := unseen(ids, seen)
 	byID := make([]*UserState, len(rest))
 	err = inParallel(ctx, len(rest), func(ctx context.Context, i int) error {
 		m, err := getResource(ctx, c, "/Users/", rest[i])
@@ -243,13 +237,7 @@ func groupsByScope(ctx context.Context, c *Client, names, ids []string, snap *Sn
 	if snap.Groups, err = readMembersByID(ctx, c, snap.Groups, noMembers); err != nil {
 		return "", err
 	}
-	var rest []string
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			rest = append(rest, id)
-		}
-	}
+	rest := unseen(ids, seen)
 	byID := make([]*GroupState, len(rest))
 	err = inParallel(ctx, len(rest), func(ctx context.Context, i int) error {
 		raw, err := getRaw(ctx, c, "/Groups/", rest[i])
@@ -422,4 +410,16 @@ func inParallel(ctx context.Context, n int, do func(ctx context.Context, i int) 
 		}
 	}
 	return first
+}
+
+// unseen is ids that seen does not hold yet, each once, in order; it marks them seen.
+func unseen(ids []string, seen map[string]bool) []string {
+	var rest []string
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			rest = append(rest, id)
+		}
+	}
+	return rest
 }

@@ -61,7 +61,7 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	given := givenBasePath(fs, spec)
+	given := givenBasePath(spec)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -138,18 +138,13 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 // givenBasePath is the base path the user gave: a target URL's path, or --target-base-path
 // (flag, env var or profile) for a container or a URL without a path; "" when none was, so
 // discovery tries the usual ones.
-func givenBasePath(fs *flag.FlagSet, spec harness.TargetSpec) string {
+func givenBasePath(spec harness.TargetSpec) string {
 	if spec.URL != "" {
 		if u, err := url.Parse(spec.URL); err == nil && strings.Trim(u.Path, "/") != "" {
 			return u.Path
 		}
 	}
-	set := os.Getenv(harness.EnvPrefix+"BASE_PATH") != ""
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "target-base-path" })
-	if set || (spec.BasePath != "" && spec.BasePath != harness.DefaultBasePath) {
-		return spec.BasePath
-	}
-	return ""
+	return spec.BasePath // TargetFlags.Spec leaves it empty unless the flag, env var or profile gave it
 }
 
 // startForInit starts a container target and waits only until it answers HTTP at all: its SCIM

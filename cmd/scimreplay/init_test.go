@@ -126,6 +126,14 @@ func TestInitFindsTheBasePathAndNoToken(t *testing.T) {
 	mustContain(t, "init's output", r.stdout, "SCIM API at "+root+"/scim (found after /scim/v2:", "token: no token given")
 	mustContain(t, "the profile", readFile(t, out), `url: "`+root+`/scim"`, "TODO(scimreplay init): list your server's verified domains")
 
+	// --target-base-path, for a URL given without a path, is the base path tried first.
+	other := serveDirectory(t, "/api/scim/v2", "")
+	r = runCLI(t, nil, "init", "--target-url", other, "--target-base-path", "/api/scim/v2", "--out", out, "--force")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	mustContain(t, "init's output", r.stdout, "SCIM API at "+other+"/api/scim/v2 (the base path given answers as SCIM)")
+
 	// A base URL's query (Entra's tenant URLs carry one) goes with every request and into the profile.
 	var queries []string
 	d, err := directory.New(directory.Config{})

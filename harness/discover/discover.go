@@ -502,7 +502,7 @@ func (d *discovery) list(ctx context.Context, path string) (*listResponse, error
 	return &l, nil
 }
 
-func ids(raw []json.RawMessage) []string {
+func resourceIDs(raw []json.RawMessage) []string {
 	var out []string
 	for _, r := range raw {
 		var v struct {
@@ -520,10 +520,10 @@ func (d *discovery) checkLookup(ctx context.Context, userName, id string) {
 	switch {
 	case err != nil:
 		d.check(name, false, "Okta's lookup failed: %s; Okta would create a second account on every re-assignment", oneLine(err.Error()))
-	case len(l.Resources) == 1 && ids(l.Resources)[0] == id:
+	case len(l.Resources) == 1 && resourceIDs(l.Resources)[0] == id:
 		d.check(name, true, "finds the user Okta created")
 	default:
-		d.check(name, false, "Okta's lookup of a user it created answered %d resources (ids %v), not that one user", len(l.Resources), ids(l.Resources))
+		d.check(name, false, "Okta's lookup of a user it created answered %d resources (ids %v), not that one user", len(l.Resources), resourceIDs(l.Resources))
 	}
 }
 
@@ -542,7 +542,7 @@ func (d *discovery) checkPaging(ctx context.Context) {
 		d.check(name, false, "totalResults is %d with at least 3 users on the server: the harness pages by it", p1.TotalResults)
 	case len(p1.Resources) > 1:
 		d.check(name, true, "count is not honoured (a page of %d for count=1); the harness follows totalResults", len(p1.Resources))
-	case len(p1.Resources) == 1 && len(p2.Resources) == 1 && ids(p1.Resources)[0] == ids(p2.Resources)[0]:
+	case len(p1.Resources) == 1 && len(p2.Resources) == 1 && resourceIDs(p1.Resources)[0] == resourceIDs(p2.Resources)[0]:
 		d.check(name, false, "startIndex=2 repeats the page of startIndex=1: listings cannot be paged")
 	default:
 		d.check(name, true, "startIndex and count honoured (totalResults %d)", p1.TotalResults)
@@ -607,8 +607,8 @@ func (d *discovery) checkListMembers(ctx context.Context, displayName, gid strin
 		d.check(name, false, "Okta's group lookup by displayName failed: %s", oneLine(err.Error()))
 		return
 	}
-	if len(l.Resources) != 1 || ids(l.Resources)[0] != gid {
-		d.check(name, false, "Okta's group lookup by displayName answered %d groups (ids %v), not the one created", len(l.Resources), ids(l.Resources))
+	if len(l.Resources) != 1 || resourceIDs(l.Resources)[0] != gid {
+		d.check(name, false, "Okta's group lookup by displayName answered %d groups (ids %v), not the one created", len(l.Resources), resourceIDs(l.Resources))
 		return
 	}
 	var g map[string]json.RawMessage
