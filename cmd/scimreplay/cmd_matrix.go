@@ -26,7 +26,7 @@ func runMatrix(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	out := fs.String("out", "reports", "write matrix.txt here, and each row's gate reports under runs/<fault>/")
 	jobs := fs.Int("jobs", 4, "run this many gates at a time")
-	windowParallel := fs.Int("window-parallel", 2, "gate the scenarios of each row that keeps the settle window (clean, variations, background faults) in this many processes")
+	windowParallel := fs.Int("window-parallel", 4, "gate the scenarios of each row that keeps the settle window (clean, variations, background faults) in this many processes")
 	faultList := fs.String("faults", "", "comma list of the fault modes to check (default: every one, see `scimreplay faults`)")
 	variationList := fs.String("variations", "", "comma list of the variations to check (default: every one; \"none\" for none)")
 	loopback := fs.Bool("loopback", true, "gate the directory served in each gate's own process (no containers); false gates its image in containers")

@@ -78,7 +78,7 @@ func TestDetectionMatrix(t *testing.T) {
 	// The directory served in each gate's process: the container path is gated end to end by
 	// suites/forcesync and the CLI tests.
 	rows, table, code := run(t, 8*time.Minute, Options{Faults: faults, Variations: variations, Background: background,
-		ExploreOnly: exploreOnly, Jobs: 6, WindowParallel: 2, GateArgs: []string{"--reference-loopback"}})
+		ExploreOnly: exploreOnly, Jobs: 6, WindowParallel: 4, GateArgs: []string{"--reference-loopback"}})
 	t.Logf("detection matrix:\n%s\n%s", table, Verdict(code))
 	if code != 0 {
 		t.Fatalf("matrix exit %d, want 0 (every fault caught, the clean directory and every variation passing)", code)
@@ -250,5 +250,19 @@ func TestRowsArgs(t *testing.T) {
 	}
 	if r := (Options{Variations: []string{"v"}}).Rows(); len(r[0].Args) != 0 || !slices.Equal(r[1].Args, []string{"--reference-variations=v"}) {
 		t.Errorf("without WindowParallel: %q, %q", r[0].Args, r[1].Args)
+	}
+}
+
+// The rows that keep the settle window start first, each group in table order: started in table
+// order, the variations (last in the table, each many times as long as a fault row) would run on
+// alone at the end.
+func TestStartOrderPutsTheWindowRowsFirst(t *testing.T) {
+	rows := Options{Out: "o", Faults: []string{"a", "slow", "b"}, Background: []string{"slow"}, Variations: []string{"v", "w"}, WindowParallel: 2}.Rows()
+	var names []string
+	for _, i := range startOrder(rows) {
+		names = append(names, rows[i].Name())
+	}
+	if want := []string{CleanRow, "slow", "v", "w", "a", "b"}; !slices.Equal(names, want) {
+		t.Errorf("start order %q, want %q", names, want)
 	}
 }
