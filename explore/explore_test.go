@@ -2,6 +2,7 @@ package explore
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -27,10 +28,10 @@ func directoryOptions(t *testing.T, seed uint64, runs int, faults, variations []
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Close)
-	srv := httptest.NewServer(d)
-	t.Cleanup(srv.Close)
+	// Served in process: cmd/scimreplay's explore tests run explore over HTTP.
 	newClient := func() *harness.Client {
-		c := harness.NewClient(srv.URL+directory.DefaultBasePath, spec.Token)
+		c := harness.NewClient("http://directory.test"+directory.DefaultBasePath, spec.Token)
+		c.HTTP = &http.Client{Transport: harness.HandlerTransport(d)}
 		c.Timeout = 10 * time.Second
 		c.MaxRetryAfter = 10 * time.Millisecond // throttle-429 asks for 1s: honoured, capped for speed
 		return c
