@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/scimreplay/scimreplay/internal/testnet"
 )
 
 // A target URL is the SCIM base URL, as Okta's "SCIM connector base URL" and Entra's "Tenant
@@ -342,14 +344,7 @@ func TestURLTargetReadinessIsBoundedByTheRequestTimeout(t *testing.T) {
 func TestURLTargetReadinessReasons(t *testing.T) {
 	notFound := httptest.NewServer(http.NotFoundHandler())
 	defer notFound.Close()
-	refused := func() string { // a port nobody listens on any more
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		return "http://" + ln.Addr().String()
-	}()
+	refused := testnet.RefusedURL(t) // a port nobody listens on
 	silent, _ := silentListener(t)
 	for _, c := range []struct {
 		name    string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/scimreplay/scimreplay/fakes/elimity"
 	"github.com/scimreplay/scimreplay/fakes/reference"
 	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/internal/testnet"
 )
 
 // serveDirectory serves a reference directory in this process at basePath, with faults on.
@@ -164,15 +164,7 @@ func TestInitFindsTheBasePathAndNoToken(t *testing.T) {
 // Bad input: each a one-line reason and exit 2, nothing written.
 func TestInitBadInput(t *testing.T) {
 	t.Parallel()
-	closed := func() string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		return "http://" + addr
-	}()
+	closed := testnet.RefusedURL(t)
 	notSCIM := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {
 			fmt.Fprint(w, "<html>hello</html>")
