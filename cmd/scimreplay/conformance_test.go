@@ -1,14 +1,12 @@
 package main
 
 import (
-	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/scimreplay/scimreplay/fakes/elimity"
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/reports"
 	"github.com/scimreplay/scimreplay/suites/conformance"
@@ -124,13 +122,7 @@ func TestConformanceListAndBadInput(t *testing.T) {
 func TestConformanceIndependentTarget(t *testing.T) {
 	t.Parallel()
 	token := harness.RandomToken()
-	srv, err := elimity.New(elimity.Config{Token: token, VerifiedDomains: []string{"acme.example"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	r := runCLI(t, []string{"SCIMREPLAY_TARGET_TOKEN=" + token}, "conformance", "--target-url", ts.URL, "--target-verified-domains", "acme.example")
+	r := runCLI(t, []string{"SCIMREPLAY_TARGET_TOKEN=" + token}, "conformance", "--target-url", elimityOnLoopback(t, token), "--target-verified-domains", "acme.example")
 	if r.code != 0 {
 		t.Errorf("exit %d, want 0: a skipped check is no failure\n%s\n%s", r.code, r.stdout, r.stderr)
 	}

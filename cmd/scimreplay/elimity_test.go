@@ -1,14 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,12 +29,7 @@ func buildElimityImage(t *testing.T) { t.Helper(); elimityImageBuilt.do(t, build
 
 func buildElimityImageNow(t *testing.T) {
 	t.Helper()
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "elimity-scim"), "github.com/scimreplay/scimreplay/fakes/elimity/cmd/elimity-scim")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build elimity-scim: %v\n%s", err, out)
-	}
+	dir := filepath.Dir(elimityBinary(t))
 	dockerfile := `FROM scratch
 COPY elimity-scim /elimity-scim
 USER 65534:65534
@@ -48,6 +45,114 @@ ENTRYPOINT ["/elimity-scim"]
 	if _, err := harness.BuildImage(ctx, dir, elimityImage); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// elimityBin is the elimity-scim binary, static (the image is built around it), built once for
+// the package's tests into a directory removed when they end.
+var elimityBin struct {
+	mu   sync.Mutex
+	path string
+}
+
+func elimityBinary(t *testing.T) string {
+	t.Helper()
+	elimityBin.mu.Lock()
+	defer elimityBin.mu.Unlock()
+	if elimityBin.path != "" {
+		return elimityBin.path
+	}
+	dir, err := os.MkdirTemp("", "scimreplay-elimity-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	atExit(func() { os.RemoveAll(dir) })
+	bin := filepath.Join(dir, "elimity-scim")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "github.com/scimreplay/scimreplay/fakes/elimity/cmd/elimity-scim")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build elimity-scim: %v\n%s", err, out)
+	}
+	elimityBin.path = bin
+	return bin
+}
+
+// elimityOnLoopback serves the elimity-based server from that binary on 127.0.0.1, in a process
+// of its own, until the test ends, and returns its URL; its log is shown if the test fails. Not
+// in the test's own process: there, built with -race, the server's work was most of the CPU of
+// the tests that gate it over a URL.
+func elimityOnLoopback(t *testing.T, token string, variants ...string) string {
+	t.Helper()
+	cmd := exec.Command(elimityBinary(t))
+	cmd.Env = append(os.Environ(), "ELIMITY_ADDR=127.0.0.1:0", "ELIMITY_TOKEN="+token,
+		"ELIMITY_VERIFIED_DOMAINS=acme.example", "ELIMITY_VARIANTS="+strings.Join(variants, ","))
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log tailBuffer
+	addr := make(chan string, 1)
+	drained := make(chan struct{})
+	go func() { // every line to the log; the first "listening on" line's address to addr
+		defer close(drained)
+		listening := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+),`)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			log.WriteLine(sc.Text())
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { <-drained; done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("elimity-scim's log (its end):\n%s", log.String())
+		}
+	})
+	select {
+	case a := <-addr:
+		return "http://" + a
+	case <-drained:
+		t.Fatalf("elimity-scim ended before it listened:\n%s", log.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("elimity-scim did not listen within 30s:\n%s", log.String())
+	}
+	return ""
+}
+
+// tailBuffer keeps the last 64 KiB of the lines written to it.
+type tailBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (b *tailBuffer) WriteLine(line string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.b = append(append(b.b, line...), '\n')
+	if over := len(b.b) - 64<<10; over > 0 {
+		b.b = b.b[over:]
+	}
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.b)
 }
 
 // elimityProbes are what a team gating that server would give: its link attribute and its
@@ -94,7 +199,7 @@ func TestGateIndependentTarget(t *testing.T) {
 			t.Errorf("the run does not say the audit log went unchecked:\n%s", r.stdout)
 		}
 	})
-	// Served in process: what the server makes of Entra's shapes does not depend on how it runs.
+	// Served on loopback: what the server makes of Entra's shapes does not depend on how it runs.
 	for _, c := range []struct {
 		dialect string
 		refused []string
@@ -104,14 +209,9 @@ func TestGateIndependentTarget(t *testing.T) {
 	} {
 		t.Run("the Entra catalogue in the "+c.dialect+" dialect", func(t *testing.T) {
 			token := harness.RandomToken()
-			srv, err := elimity.New(elimity.Config{Token: token, VerifiedDomains: []string{"acme.example"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts := httptest.NewServer(srv)
-			defer ts.Close()
+			url := elimityOnLoopback(t, token)
 			junit := filepath.Join(t.TempDir(), "junit.xml")
-			r := runCLI(t, []string{"SCIMREPLAY_TARGET_TOKEN=" + token}, append([]string{"gate", "--target-url", ts.URL, "--idp", "entra",
+			r := runCLI(t, []string{"SCIMREPLAY_TARGET_TOKEN=" + token}, append([]string{"gate", "--target-url", url, "--idp", "entra",
 				"--entra-dialect", c.dialect, "--settle", "0", "--junit", junit}, elimityProbes()...)...)
 			var failed []string
 			for _, tc := range cases(t, junit) {
@@ -136,13 +236,8 @@ func TestGateIndependentTarget(t *testing.T) {
 	} {
 		t.Run("red with "+c.variant, func(t *testing.T) {
 			token := harness.RandomToken()
-			srv, err := elimity.New(elimity.Config{Token: token, VerifiedDomains: []string{"acme.example"}, Variants: []string{c.variant}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts := httptest.NewServer(srv)
-			defer ts.Close()
-			args := append([]string{"gate", "--target-url", ts.URL, "--label-filter", "scenario:" + c.scenario}, elimityProbes()...)
+			url := elimityOnLoopback(t, token, c.variant)
+			args := append([]string{"gate", "--target-url", url, "--label-filter", "scenario:" + c.scenario}, elimityProbes()...)
 			r := runCLI(t, []string{"SCIMREPLAY_TARGET_TOKEN=" + token}, args...)
 			if r.code != 1 || !regexp.MustCompile(c.want).MatchString(r.stdout) {
 				t.Fatalf("exit %d, want 1 saying %q\n%s\n%s", r.code, c.want, r.stdout, r.stderr)

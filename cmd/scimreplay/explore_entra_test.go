@@ -1,12 +1,10 @@
 package main
 
 import (
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/scimreplay/scimreplay/fakes/elimity"
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
 )
@@ -61,15 +59,10 @@ func TestExploreEntraFindsStringBoolAndTheGateReplaysIt(t *testing.T) {
 // exactly what explore finds; with aadOptscim062020 fixed, 50 runs find nothing.
 func TestExploreEntraElimity(t *testing.T) {
 	token := harness.RandomToken()
-	srv, err := elimity.New(elimity.Config{Token: token, VerifiedDomains: []string{"acme.example"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	url := elimityOnLoopback(t, token)
 	env := []string{"SCIMREPLAY_TARGET_TOKEN=" + token}
 	explore := func(extra ...string) result {
-		args := append([]string{"explore", "--idp", "entra", "--target-url", ts.URL, "--settle", "0", "--seed", "1", "--runs", "50", "--out", t.TempDir()}, elimityProbes()...)
+		args := append([]string{"explore", "--idp", "entra", "--target-url", url, "--settle", "0", "--seed", "1", "--runs", "50", "--out", t.TempDir()}, elimityProbes()...)
 		return runCLI(t, env, append(args, extra...)...)
 	}
 	r := explore()

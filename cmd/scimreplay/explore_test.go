@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scimreplay/scimreplay/fakes/elimity"
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
 )
@@ -62,13 +60,7 @@ func TestExploreCorrectServersFindNothing(t *testing.T) {
 	})
 	t.Run("elimity", func(t *testing.T) {
 		token := harness.RandomToken()
-		srv, err := elimity.New(elimity.Config{Token: token, VerifiedDomains: []string{"acme.example"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(srv)
-		defer ts.Close()
-		args := append([]string{"explore", "--target-url", ts.URL, "--settle", "0", "--seed", "1", "--runs", "50", "--out", t.TempDir()}, elimityProbes()...)
+		args := append([]string{"explore", "--target-url", elimityOnLoopback(t, token), "--settle", "0", "--seed", "1", "--runs", "50", "--out", t.TempDir()}, elimityProbes()...)
 		r := runCLI(t, []string{"SCIMREPLAY_TARGET_TOKEN=" + token}, args...)
 		if r.code != 0 || !strings.Contains(r.stdout, "explore: 50 runs (seed 1) moved nothing") {
 			t.Fatalf("exit %d, want 0 after 50 runs\n%s\n%s", r.code, r.stdout, r.stderr)

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"os"
+	"sync"
 	"testing"
 )
 
@@ -17,5 +18,21 @@ func TestMain(m *testing.M) {
 	if !set {
 		_ = flag.Set("test.parallel", "4")
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, f := range atExitFuncs {
+		f()
+	}
+	os.Exit(code)
+}
+
+// atExitFuncs run when every test of the package has ended (a build shared by tests, removed).
+var (
+	atExitMu    sync.Mutex
+	atExitFuncs []func()
+)
+
+func atExit(f func()) {
+	atExitMu.Lock()
+	defer atExitMu.Unlock()
+	atExitFuncs = append(atExitFuncs, f)
 }

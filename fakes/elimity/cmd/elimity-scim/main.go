@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -49,13 +50,18 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Listen first, so that the line below names the port a ":0" address was given.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
+	go func() { errc <- hs.Serve(ln) }()
 	base := cfg.BasePath
 	if base == "" {
 		base = elimity.DefaultBasePath
 	}
-	logger.Printf("elimity-scim listening on %s, base path %s, variants %v", addr, base, cfg.Variants)
+	logger.Printf("elimity-scim listening on %s, base path %s, variants %v", ln.Addr(), base, cfg.Variants)
 	select {
 	case err := <-errc:
 		return err
