@@ -182,6 +182,7 @@ func TestRecordBadFlagsExit2(t *testing.T) {
 		{"record", "--out", filepath.Join(dir, "o.yaml")},
 		{"record", "--upstream", "http://127.0.0.1:9"},
 		{"record", "--upstream", "ftp://x", "--out", filepath.Join(dir, "o.yaml")},
+		{"record", "--upstream", "http://admin:s3cret@127.0.0.1:9/scim/v2", "--out", filepath.Join(dir, "o.yaml")},
 		{"record", "--upstream", "http://127.0.0.1:9", "--out", filepath.Join(dir, "o.yaml"), "--phase", "later"},
 		{"record", "--upstream", "http://127.0.0.1:9", "--out", filepath.Join(dir, "missing", "o.yaml")},
 		{"record", "--upstream", "http://127.0.0.1:9", "--out", filepath.Join(dir, "o.yaml"), "--listen", "not-an-address"},
@@ -190,6 +191,9 @@ func TestRecordBadFlagsExit2(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		if code := dispatch(args, &stdout, &stderr); code != exitCannotRun || stderr.Len() == 0 {
 			t.Errorf("%q: exit %d, stderr %q", args, code, stderr.String())
+		}
+		if strings.Contains(stderr.String(), "s3cret") {
+			t.Errorf("%q: the password reached stderr: %q", args, stderr.String())
 		}
 	}
 }

@@ -49,6 +49,11 @@ func NewProxy(upstream string, timeout time.Duration, phase Phase) (*Proxy, erro
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("upstream %q is not an http(s) URL", harness.RedactURL(upstream))
 	}
+	if u.User != nil {
+		// The proxy would drop it (it sends on what the client sends), so say so rather than
+		// record traffic the user thinks carried it.
+		return nil, fmt.Errorf("upstream %s holds user:password@, which is never sent: the client's own Authorization header is passed on", harness.RedactURL(upstream))
+	}
 	if timeout <= 0 {
 		timeout = harness.DefaultRequestTimeout
 	}
