@@ -94,7 +94,8 @@ func RedactURL(raw string) string {
 	if changed {
 		u.RawQuery = q.Encode()
 	}
-	return u.String()
+	// url.User escapes the brackets of Redacted; say it as the rest of the output does.
+	return strings.Replace(u.String(), url.User(Redacted).String()+"@", Redacted+"@", 1)
 }
 
 // RedactError returns err with the given secrets (and bearer-like credentials) removed from its
