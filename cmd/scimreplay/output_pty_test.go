@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,4 +90,75 @@ func TestGateColourOnlyOnATerminal(t *testing.T) {
 	}
 	expectNoGinkgoOutput(t, out)
 	expectContains(t, "the terminal", out, "  PASS identical-repush (checked", "\nverdict: PASS")
+}
+
+// runCLIAnswering runs the CLI with a terminal as its stdin, stdout and stderr (NO_COLOR and CI
+// unset), types answer at it, and returns what it wrote there (the typed answer echoed too).
+func runCLIAnswering(t *testing.T, answer string, args ...string) (int, string) {
+	t.Helper()
+	control, tty := openPTY(t)
+	defer control.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, scimreplayBinary(t), args...)
+	cmd.Env = uncolouredEnv()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	// The terminal holds the line until the CLI reads it, whenever it asks.
+	if _, err := io.WriteString(control, answer); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	read := make(chan struct{})
+	go func() { io.Copy(&out, control); close(read) }()
+	err := cmd.Wait()
+	<-read
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, strings.ReplaceAll(out.String(), "\r\n", "\n")
+}
+
+// With nobody naming the verified domains, init asks for them at a terminal: what looks like a
+// domain is kept (an address, a path or a phrase is not), and the profile lists it; an empty
+// answer leaves the marked placeholder. (In a script or CI it does not ask: TestInitURLTarget
+// and the others name them or get the placeholder.)
+func TestInitAsksForTheVerifiedDomainsAtATerminal(t *testing.T) {
+	t.Parallel()
+	const token = "srt_init_pty_token_51c2"
+	root := serveDirectory(t, "/scim/v2", token)
+	for _, c := range []struct {
+		name, answer, want string
+	}{
+		{"answered", "acme.example, bob@partner.example, not a domain, /scim\n", `verifiedDomains: ["acme.example"]`},
+		{"left empty", "\n", `# verifiedDomains: ["example.com"]`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			out := filepath.Join(t.TempDir(), "scimreplay.yaml")
+			code, term := runCLIAnswering(t, c.answer, "init", "--target-url", root+"/scim/v2", "--target-token", token, "--out", out)
+			if code != 0 {
+				t.Fatalf("exit %d, want 0\n%s", code, term)
+			}
+			if !strings.Contains(term, "verified domains of the server (users elsewhere are unmanaged), comma-separated, empty to leave a placeholder: ") {
+				t.Errorf("init did not ask for the verified domains:\n%s", term)
+			}
+			profile := readFile(t, out)
+			if !strings.Contains(profile, c.want) {
+				t.Errorf("the profile lacks %s:\n%s", c.want, profile)
+			}
+			if c.name == "answered" && strings.Contains(profile, "partner.example") {
+				t.Errorf("an address was taken for a domain:\n%s", profile)
+			}
+			if strings.Contains(profile+term, token) {
+				t.Error("the token was written")
+			}
+		})
+	}
 }
