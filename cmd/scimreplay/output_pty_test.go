@@ -42,6 +42,18 @@ func openPTY(t *testing.T) (control, tty *os.File) {
 // (env may set them again), and returns what it wrote there.
 func runCLIOnTerminal(t *testing.T, env []string, args ...string) (int, string) {
 	t.Helper()
+	return onTerminal(t, env, false, "", args...)
+}
+
+// runCLIAnswering is runCLIOnTerminal with the terminal its stdin too, at which answer is typed;
+// what it returns holds the typed answer, echoed.
+func runCLIAnswering(t *testing.T, answer string, args ...string) (int, string) {
+	t.Helper()
+	return onTerminal(t, nil, true, answer, args...)
+}
+
+func onTerminal(t *testing.T, env []string, stdin bool, answer string, args ...string) (int, string) {
+	t.Helper()
 	control, tty := openPTY(t)
 	defer control.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -49,10 +61,17 @@ func runCLIOnTerminal(t *testing.T, env []string, args ...string) (int, string) 
 	cmd := exec.CommandContext(ctx, scimreplayBinary(t), args...)
 	cmd.Env = append(uncolouredEnv(), env...)
 	cmd.Stdout, cmd.Stderr = tty, tty
+	if stdin {
+		cmd.Stdin = tty
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	tty.Close() // the child holds the terminal now: reading ends when it exits
+	// The terminal holds a typed line until the CLI reads it, whenever it asks.
+	if _, err := io.WriteString(control, answer); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
 	read := make(chan struct{})
 	go func() { io.Copy(&out, control); close(read) }() // ends with EIO once the child is gone
@@ -90,39 +109,6 @@ func TestGateColourOnlyOnATerminal(t *testing.T) {
 	}
 	expectNoGinkgoOutput(t, out)
 	expectContains(t, "the terminal", out, "  PASS identical-repush (checked", "\nverdict: PASS")
-}
-
-// runCLIAnswering runs the CLI with a terminal as its stdin, stdout and stderr (NO_COLOR and CI
-// unset), types answer at it, and returns what it wrote there (the typed answer echoed too).
-func runCLIAnswering(t *testing.T, answer string, args ...string) (int, string) {
-	t.Helper()
-	control, tty := openPTY(t)
-	defer control.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, scimreplayBinary(t), args...)
-	cmd.Env = uncolouredEnv()
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	tty.Close()
-	// The terminal holds the line until the CLI reads it, whenever it asks.
-	if _, err := io.WriteString(control, answer); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	read := make(chan struct{})
-	go func() { io.Copy(&out, control); close(read) }()
-	err := cmd.Wait()
-	<-read
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, strings.ReplaceAll(out.String(), "\r\n", "\n")
 }
 
 // With nobody naming the verified domains, init asks for them at a terminal: what looks like a
