@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +86,7 @@ func elimityOnLoopback(t *testing.T, token string, variants ...string) string {
 	cmd := exec.Command(elimityBinary(t))
 	cmd.Env = append(os.Environ(), "ELIMITY_ADDR=127.0.0.1:0", "ELIMITY_TOKEN="+token,
 		"ELIMITY_VERIFIED_DOMAINS=acme.example", "ELIMITY_VARIANTS="+strings.Join(variants, ","))
+	endsWithTheTests(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +110,7 @@ func elimityOnLoopback(t *testing.T, token string, variants ...string) string {
 				}
 			}
 		}
+		io.Copy(io.Discard, stderr) // after a line too long to scan: the server must not block on its log
 	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
