@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/scimreplay/scimreplay/internal/workers"
 )
 
 // How a snapshot read the users or the groups in scope (Snapshot.UsersRead and GroupsRead).
@@ -365,51 +365,10 @@ func unique(xs []string) []string {
 	return out
 }
 
-// inParallel runs do(ctx, 0) … do(ctx, n-1) on up to snapshotWorkers goroutines, taken in order.
-// The first failure cancels what is not yet done; the error returned is the failure of the lowest
-// i, leaving out what the cancelling itself made fail.
+// inParallel runs do(ctx, 0) … do(ctx, n-1) on up to snapshotWorkers goroutines (see
+// workers.Run: the first failure cancels the rest, and is the error).
 func inParallel(ctx context.Context, n int, do func(ctx context.Context, i int) error) error {
-	if n == 0 {
-		return nil
-	}
-	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(snapshotWorkers, n) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				if err := do(ctx, i); err != nil {
-					errs[i] = err
-					cancel()
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := parent.Err(); err != nil {
-		return err
-	}
-	var first error
-	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		if !errors.Is(err, context.Canceled) {
-			return err
-		}
-		if first == nil {
-			first = err
-		}
-	}
-	return first
+	return workers.Run(ctx, n, snapshotWorkers, do)
 }
 
 // unseen is ids that seen does not hold yet, each once, in order; it marks them seen.

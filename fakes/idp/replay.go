@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/scenario"
@@ -25,6 +24,7 @@ import (
 	"github.com/scimreplay/scimreplay/internal/jsonmerge"
 	"github.com/scimreplay/scimreplay/internal/jsonscan"
 	"github.com/scimreplay/scimreplay/internal/textcut"
+	"github.com/scimreplay/scimreplay/internal/workers"
 )
 
 // Replayer sends a scenario's phases to one target as one identity provider does.
@@ -249,48 +249,18 @@ func (r *Run) Each(ctx context.Context, n, concurrency int, do func(ctx context.
 	return nil
 }
 
-// inTurns runs do(0) … do(n-1) on up to workers goroutines, taken in order, each with its own
-// copy of the run (the same maps) that holds the run's turn except while a request is on the
-// wire. The first failure cancels what is not yet done; the error returned is that of the
-// lowest i that failed.
-func inTurns(ctx context.Context, r *Run, n, workers int, do func(ctx context.Context, it *Run, i int) error) error {
-	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// inTurns runs do(0) … do(n-1) on up to concurrency goroutines, taken in order (workers.Run: the
+// first failure cancels what is not yet done, and is the error), each with its own copy of the
+// run (the same maps) that holds the run's turn except while a request is on the wire.
+func inTurns(ctx context.Context, r *Run, n, concurrency int, do func(ctx context.Context, it *Run, i int) error) error {
 	var turn sync.Mutex
-	var next atomic.Int64
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for range min(workers, n) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				it := *r // the run's maps, this iteration's user or group
-				it.turn = &turn
-				turn.Lock()
-				err := do(ctx, &it, i)
-				turn.Unlock()
-				if err != nil {
-					errs[i] = err
-					cancel()
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := parent.Err(); err != nil {
-		return err
-	}
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	return nil
+	return workers.Run(ctx, n, concurrency, func(ctx context.Context, i int) error {
+		it := *r // the run's maps, this iteration's user or group
+		it.turn = &turn
+		turn.Lock()
+		defer turn.Unlock()
+		return do(ctx, &it, i)
+	})
 }
 
 // Send is one request of a macro: body (encoded as the engine encodes every body, nil for none)
