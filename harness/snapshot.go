@@ -189,13 +189,7 @@ func pageUsers(ctx context.Context, c *Client, scope Scope, linkAttr []string, s
 	all := scope.empty()
 	names, uids := set(scope.UserNames, true), set(scope.UserIDs, false)
 	listed := map[string]bool{}
-	hook := first
-	if first != nil {
-		hook = func(total, n int) bool {
-			stopped = !first(total, n)
-			return !stopped
-		}
-	}
+	hook := noteStop(first, &stopped)
 	// listIDs reads every page into one buffer: nothing below keeps raw.
 	err = c.listIDs(ctx, "/Users", "", hook, func(_ string, raw json.RawMessage) error {
 		u, err := decodeUser(raw, linkAttr)
@@ -243,18 +237,23 @@ func readLinksByID(ctx context.Context, c *Client, users []UserState, linkAttr [
 	})
 }
 
+// noteStop is first (nil stays nil), noting in stopped when it says not to go on.
+func noteStop(first func(total, n int) bool, stopped *bool) func(total, n int) bool {
+	if first == nil {
+		return nil
+	}
+	return func(total, n int) bool {
+		*stopped = !first(total, n)
+		return !*stopped
+	}
+}
+
 // pageGroups reads the groups in scope page by page, as pageUsers does users.
 func pageGroups(ctx context.Context, c *Client, scope Scope, snap *Snapshot, first func(total, n int) bool) (stopped bool, err error) {
 	all := scope.empty()
 	gids, gnames := set(scope.GroupIDs, false), set(scope.GroupNames, true)
 	listed := map[string]bool{}
-	hook := first
-	if first != nil {
-		hook = func(total, n int) bool {
-			stopped = !first(total, n)
-			return !stopped
-		}
-	}
+	hook := noteStop(first, &stopped)
 	var byID []int // groups whose list entry has no members
 	err = c.listIDs(ctx, "/Groups", "", hook, func(_ string, raw json.RawMessage) error {
 		g, hasMembers, err := groupState(raw)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"os/signal"
@@ -287,12 +288,7 @@ func writeProfile(spec harness.TargetSpec, given string, domains []string, f *di
 	}
 	if len(spec.Env) > 0 {
 		line("env:")
-		keys := make([]string, 0, len(spec.Env))
-		for k := range spec.Env {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
 			v := spec.Env[k]
 			if spec.Token != "" {
 				v = strings.ReplaceAll(v, spec.Token, "{{token}}")

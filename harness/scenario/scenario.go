@@ -226,12 +226,18 @@ func (u User) PrimaryEmail() string {
 	return u.UserName
 }
 
+// displayName is the user's display name, or given and family name joined when it has none,
+// as both IdPs send it.
+func (u User) displayName() string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+}
+
 // Profile is the Okta app-user profile as Okta's SCIM client sends it in a POST or PUT body.
 func (u User) Profile() map[string]any {
-	display := u.DisplayName
-	if display == "" {
-		display = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
-	}
+	display := u.displayName()
 	locale := u.Locale
 	if locale == "" {
 		locale = "en-US"
@@ -373,10 +379,7 @@ const (
 // active true, displayName, the work email flagged primary, meta.resourceType, name with
 // formatted (Join(" ", givenName, surname)), and roles: [].
 func (u User) EntraProfile() map[string]any {
-	display := u.DisplayName
-	if display == "" {
-		display = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
-	}
+	display := u.displayName()
 	ext := u.ExternalID
 	if ext == "" {
 		ext = u.MailNickname()
