@@ -49,15 +49,6 @@ func count(t *testing.T, base, token, resource string) int {
 	return l.TotalResults
 }
 
-func mustContain(t *testing.T, what, text string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(text, w) {
-			t.Errorf("%s does not say %q:\n%s", what, w, text)
-		}
-	}
-}
-
 // init against a URL target finds the base path the given one is not, the token's need and the
 // link, writes a profile that loads, and leaves nothing on the server; the profile gates the
 // server green, and a server with the link-moving fault red.
@@ -71,14 +62,14 @@ func TestInitURLTarget(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d, want 0\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	mustContain(t, "init's output", r.stdout,
+	expectContains(t, "init's output", r.stdout,
 		"SCIM API at "+root+"/api/scim/v2 (found after /scim/v2: ServiceProviderConfig answered 404",
 		"token: needed: without it GET /Users answered 401",
 		"link: "+directory.ExtensionSchema+":atlassianAccountId",
 		"removed the 4 users and groups init created on",
 		"next: SCIMREPLAY_TARGET_TOKEN=… scimreplay gate --target-profile "+out)
 	profile := readFile(t, out)
-	mustContain(t, "the profile", profile,
+	expectContains(t, "the profile", profile,
 		`url: "`+root+`/api/scim/v2"`,
 		`attribute: "`+directory.ExtensionSchema+`:atlassianAccountId"`,
 		`verifiedDomains: ["`+reference.VerifiedDomain+`"]`,
@@ -104,14 +95,14 @@ func TestInitURLTarget(t *testing.T) {
 	if green.code != 0 {
 		t.Fatalf("the profile does not gate the server green: exit %d\n%s\n%s", green.code, green.stdout, green.stderr)
 	}
-	mustContain(t, "the green gate", green.stdout, "linked")
+	expectContains(t, "the green gate", green.stdout, "linked")
 	faulty := serveDirectory(t, "/api/scim/v2", token, "relink-on-repush")
 	red := runCLI(t, []string{"SCIMREPLAY_TARGET_TOKEN=" + token}, "gate", "--target-profile", out,
 		"--target-url", faulty+"/api/scim/v2", "--label-filter", "scenario:identical-repush", "--settle", "0")
 	if red.code != 1 {
 		t.Fatalf("the profile does not gate the link-moving fault red: exit %d\n%s\n%s", red.code, red.stdout, red.stderr)
 	}
-	mustContain(t, "the red gate", red.stdout, "(unmanaged): link acct-")
+	expectContains(t, "the red gate", red.stdout, "(unmanaged): link acct-")
 }
 
 // Given no path at all, init finds SCIM under the usual ones; a server without a token says so.
@@ -123,8 +114,8 @@ func TestInitFindsTheBasePathAndNoToken(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	mustContain(t, "init's output", r.stdout, "SCIM API at "+root+"/scim (found after /scim/v2:", "token: no token given")
-	mustContain(t, "the profile", readFile(t, out), `url: "`+root+`/scim"`, "TODO(scimreplay init): list your server's verified domains")
+	expectContains(t, "init's output", r.stdout, "SCIM API at "+root+"/scim (found after /scim/v2:", "token: no token given")
+	expectContains(t, "the profile", readFile(t, out), `url: "`+root+`/scim"`, "TODO(scimreplay init): list your server's verified domains")
 
 	// --target-base-path, for a URL given without a path, is the base path tried first.
 	other := serveDirectory(t, "/api/scim/v2", "")
@@ -132,7 +123,7 @@ func TestInitFindsTheBasePathAndNoToken(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	mustContain(t, "init's output", r.stdout, "SCIM API at "+other+"/api/scim/v2 (the base path given answers as SCIM)")
+	expectContains(t, "init's output", r.stdout, "SCIM API at "+other+"/api/scim/v2 (the base path given answers as SCIM)")
 
 	// A base URL's query (Entra's tenant URLs carry one) goes with every request and into the profile.
 	var queries []string
@@ -150,7 +141,7 @@ func TestInitFindsTheBasePathAndNoToken(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	mustContain(t, "the profile", readFile(t, out), `url: "`+srv.URL+`/scim/v2?aadOptscim062020"`)
+	expectContains(t, "the profile", readFile(t, out), `url: "`+srv.URL+`/scim/v2?aadOptscim062020"`)
 	if len(queries) == 0 {
 		t.Fatal("no request reached the server")
 	}
@@ -255,14 +246,14 @@ func TestInitContainerTargets(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
-			mustContain(t, "init's output", r.stdout, "link: "+c.link+" (", "removed the container and the 4 users and groups init created in it")
+			expectContains(t, "init's output", r.stdout, "link: "+c.link+" (", "removed the container and the 4 users and groups init created in it")
 			if m := regexp.MustCompile(harness.LabelRun + `=([0-9a-f]+)`).FindStringSubmatch(r.stdout); m == nil {
 				t.Error("init does not name its run's label")
 			} else if left, err := harness.ListRun(ctx, m[1]); err != nil || len(left) > 0 {
 				t.Errorf("containers outlived init: %v %v", left, err)
 			}
 			profile := readFile(t, out)
-			mustContain(t, "the profile", profile, `image: "`+c.image+`"`, `attribute: "`+c.link+`"`, `basePath: "/scim/v2"`, "{{token}}")
+			expectContains(t, "the profile", profile, `image: "`+c.image+`"`, `attribute: "`+c.link+`"`, `basePath: "/scim/v2"`, "{{token}}")
 			green := runCLI(t, nil, "gate", "--target-profile", out, "--label-filter", "scenario:identical-repush", "--settle", "0")
 			if green.code != 0 {
 				t.Fatalf("the profile does not gate %s green: exit %d\n%s\n%s", c.image, green.code, green.stdout, green.stderr)
@@ -271,7 +262,7 @@ func TestInitContainerTargets(t *testing.T) {
 			if red.code != 1 {
 				t.Fatalf("the profile does not gate %s red with %s: exit %d\n%s\n%s", c.image, c.fault, red.code, red.stdout, red.stderr)
 			}
-			mustContain(t, "the red gate", red.stdout, "(unmanaged): link acct-")
+			expectContains(t, "the red gate", red.stdout, "(unmanaged): link acct-")
 		})
 	}
 }
@@ -313,10 +304,10 @@ func TestInitChecksWhatItIsGiven(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	mustContain(t, "init's output", r.stdout, "SCIM API at "+srv.URL+"/scim/v2 (the base path given answers as SCIM)",
+	expectContains(t, "init's output", r.stdout, "SCIM API at "+srv.URL+"/scim/v2 (the base path given answers as SCIM)",
 		"link: the link probe given shows a distinct link for each of the 3 users created",
 		"audit: the audit path given answers 200")
-	mustContain(t, "the profile", readFile(t, out),
+	expectContains(t, "the profile", readFile(t, out),
 		"#   ServiceProviderConfig: none (GET /ServiceProviderConfig answered 404)",
 		"#   Schemas: none (GET /Schemas answered 404)",
 		"#   ResourceTypes: none (GET /ResourceTypes answered 404)",
