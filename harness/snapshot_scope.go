@@ -103,7 +103,7 @@ func (e *cannotFilter) Error() string { return e.why }
 func byName[T any](ctx context.Context, c *Client, resource, attr string, names []string, decode func(raw json.RawMessage) (T, string, error)) ([][]T, string, error) {
 	found := make([][]T, len(names))
 	err := inParallel(ctx, len(names), func(ctx context.Context, i int) error {
-		filter := attr + " eq " + quoteFilterValue(names[i])
+		filter := attr + " eq " + QuoteFilterValue(names[i])
 		err := c.ListIDs(ctx, resource, filter, func(_ string, raw json.RawMessage) error {
 			st, name, err := decode(raw)
 			if err != nil {
@@ -284,7 +284,7 @@ func indexWithCase(n int, name func(int) string) int {
 // caseExact=false) would miss a duplicate stored under a case-changed name, so it is paged
 // instead. It answers why not ("" when the filter found it).
 func foldsCase(ctx context.Context, c *Client, resource, attr, id, value string) (string, error) {
-	filter := attr + " eq " + quoteFilterValue(swapCase(value))
+	filter := attr + " eq " + QuoteFilterValue(swapCase(value))
 	found := false
 	err := c.ListIDs(ctx, resource, filter, func(got string, _ json.RawMessage) error {
 		found = found || got == id
@@ -315,9 +315,10 @@ func swapCase(s string) string {
 	}, s)
 }
 
-// quoteFilterValue is s as a SCIM filter's string value: a JSON string (RFC 7644 §3.4.2.2),
-// escaping only what JSON requires.
-func quoteFilterValue(s string) string {
+// QuoteFilterValue is s as a SCIM filter's string value: a JSON string (RFC 7644 §3.4.2.2),
+// escaping only what JSON requires, as the IdPs write it ("R&D", not json.Marshal's
+// "R\u0026D", which a server's filter parser need not decode).
+func QuoteFilterValue(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('"')

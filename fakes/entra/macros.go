@@ -100,7 +100,7 @@ func (m macros) send(ctx context.Context, r *idp.Run, method, path string, body 
 // attribute and a random GUID; Entra expects 200 with an empty ListResponse.
 func (m macros) testConnection(ctx context.Context, r *idp.Run) error {
 	guid := GUID("test-connection/" + r.ID + "/" + r.Scenario.Name)
-	path := "/Users?filter=" + idp.QueryEscape(m.e.matching+" eq "+quote(guid))
+	path := "/Users?filter=" + idp.QueryEscape(m.e.matching+" eq "+harness.QuoteFilterValue(guid))
 	resp, err := m.send(ctx, r, http.MethodGet, path, nil, 200)
 	if err != nil {
 		return m.fail("GET "+path, err)
@@ -170,12 +170,12 @@ func (m macros) userMatchPath(sc *scenario.Scenario, u scenario.User) string {
 	if m.e.matching == scenario.EntraMatchExternalID {
 		value = sc.ExternalID(u)
 	}
-	return "/Users?filter=" + idp.QueryEscape(m.e.matching+" eq "+quote(value))
+	return "/Users?filter=" + idp.QueryEscape(m.e.matching+" eq "+harness.QuoteFilterValue(value))
 }
 
 // groupMatchPath is Entra's group lookup: by displayName, members left out.
 func groupMatchPath(g scenario.Group) string {
-	return "/Groups?excludedAttributes=members&filter=" + idp.QueryEscape("displayName eq "+quote(g.DisplayName))
+	return "/Groups?excludedAttributes=members&filter=" + idp.QueryEscape("displayName eq "+harness.QuoteFilterValue(g.DisplayName))
 }
 
 // cycle is a cycle over every in-scope object: the initial cycle (full false: on a match the
@@ -484,7 +484,7 @@ func (m macros) members(ctx context.Context, r *idp.Run, g scenario.Group, op st
 	switch {
 	case op == "remove" && m.e.dialect == DialectSCIM062020:
 		for _, uid := range ids {
-			ops = append(ops, map[string]any{"op": "remove", "path": "members[value eq " + quote(uid) + "]"})
+			ops = append(ops, map[string]any{"op": "remove", "path": "members[value eq " + harness.QuoteFilterValue(uid) + "]"})
 		}
 	default:
 		ops = []any{map[string]any{"op": m.opName(op), "path": "members", "value": values}}
@@ -547,12 +547,6 @@ func (m macros) opName(op string) string {
 		return op
 	}
 	return strings.ToUpper(op[:1]) + op[1:]
-}
-
-// quote writes a filter's string literal (a JSON string, RFC 7644 §3.4.2.2).
-func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
 
 // GroupObjectID is the externalId Entra sends for a group (its objectId under the default

@@ -169,7 +169,7 @@ func (p macros) assignUser(ctx context.Context, r *Run, u scenario.User, body ma
 	if userName == "" {
 		return fail("assign "+u.Key, &ScenarioError{Msg: "the profile has no userName"})
 	}
-	path := "/Users?filter=" + idp.QueryEscape(fmt.Sprintf("userName eq %q", userName)) + "&startIndex=1&count=100"
+	path := "/Users?filter=" + idp.QueryEscape("userName eq "+harness.QuoteFilterValue(userName)) + "&startIndex=1&count=100"
 	resp, err := p.send(ctx, r, http.MethodGet, path, nil, 200, 404)
 	if err != nil {
 		return fail("lookup "+userName, err)
