@@ -86,6 +86,17 @@ func NewClient(baseURL, token string) *Client {
 	}
 }
 
+// Clone is a client to the same target with the same settings (base and root URL, query,
+// token, HTTP client, headers, timeout, retry limits), its own counters and no observer: a
+// client to hand out, for another token or another run, that sends what c would.
+func (c *Client) Clone() *Client {
+	return &Client{
+		BaseURL: c.BaseURL, RootURL: c.RootURL, Query: c.Query, Token: c.Token,
+		HTTP: c.HTTP, Header: c.Header.Clone(), Timeout: c.Timeout,
+		MaxRetryAfter: c.MaxRetryAfter, RetryBudget: c.RetryBudget,
+	}
+}
+
 // newHTTPClient is the HTTP client of every request the harness sends: no proxy, and redirects
 // followed only within the origin they came from, so traffic (and the token) reaches only the
 // target the harness started or was given. A redirect elsewhere is returned as the answer.

@@ -61,3 +61,36 @@ func TestHandlerTransportEndsWithTheContextAndSurvivesAPanic(t *testing.T) {
 		t.Errorf("panicking handler: %v", err)
 	}
 }
+
+// A clone sends what the client sends — the same base URL and its query, token, headers,
+// timeout — to the same handler, with counters of its own and no observer.
+func TestCloneSendsWhatTheClientSends(t *testing.T) {
+	var got []*http.Request
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = append(got, r) })
+	c := NewClient("http://scim.test/scim/v2?aadOptscim062020", "tok")
+	c.HTTP = &http.Client{Transport: HandlerTransport(h)}
+	c.Header = http.Header{"User-Agent": {"Entra"}}
+	c.Timeout, c.MaxRetryAfter, c.RetryBudget = 3*time.Second, time.Second, 2*time.Second
+	observed := 0
+	c.Observe(func(Exchange) { observed++ })
+	d := c.Clone()
+	if d.Timeout != c.Timeout || d.MaxRetryAfter != c.MaxRetryAfter || d.RetryBudget != c.RetryBudget || d.RootURL != c.RootURL {
+		t.Errorf("clone settings %+v, want those of %+v", d, c)
+	}
+	d.Header.Set("X-Only-The-Clone", "1")
+	for _, cl := range []*Client{c, d} {
+		if _, err := cl.Do(context.Background(), "GET", "/Users", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 2 || got[1].RequestURI != got[0].RequestURI || got[1].RequestURI != "/scim/v2/Users?aadOptscim062020" ||
+		got[1].Header.Get("Authorization") != "Bearer tok" || got[1].Header.Get("User-Agent") != "Entra" {
+		t.Fatalf("the clone sent %q %v, the client %q", got[1].RequestURI, got[1].Header, got[0].RequestURI)
+	}
+	if got[0].Header.Get("X-Only-The-Clone") != "" {
+		t.Error("a header set on the clone reached the client")
+	}
+	if observed != 1 || d.Sent() != 1 || c.Sent() != 1 {
+		t.Errorf("observed %d, sent %d and %d: want the clone unobserved with its own count", observed, c.Sent(), d.Sent())
+	}
+}

@@ -108,8 +108,8 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		return exitCannotRun
 	}
 	newClient := func() *harness.Client {
-		c := harness.NewClient(base.BaseURL, base.Token)
-		c.RootURL, c.HTTP, c.Timeout = base.RootURL, base.HTTP, opts.RequestTimeout
+		c := base.Clone() // the target URL's query (?aadOptscim062020) included
+		c.Timeout = opts.RequestTimeout
 		return c
 	}
 	o := explore.Options{

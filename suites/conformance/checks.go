@@ -49,8 +49,8 @@ func checkAuth(ctx context.Context, s *session) {
 		Skip("the target was given no token, so there is no authentication to check; give --target-token")
 	}
 	for _, tok := range []string{"", "wrong-" + harness.RandomToken()} {
-		c := harness.NewClient(s.client.BaseURL, tok)
-		c.Timeout, c.Query = s.client.Timeout, s.client.Query
+		c := s.client.Clone()
+		c.Token = tok
 		c.Observe(s.log.Add)
 		resp, err := c.Do(ctx, http.MethodGet, "/Users?startIndex=1&count=1", nil, nil)
 		if err != nil {
