@@ -318,3 +318,29 @@ func TestInitChecksWhatItIsGiven(t *testing.T) {
 		t.Fatalf("the profile does not load: %v", err)
 	}
 }
+
+// A server whose second page is empty though totalResults says there are more gets a paging
+// warning, not "honoured": the harness stops such a listing as ended early.
+func TestInitWarnsOfAnEmptyPage(t *testing.T) {
+	t.Parallel()
+	const token = "srt_init_paging_token_77d0"
+	d, err := directory.New(directory.Config{Token: token, VerifiedDomains: []string{reference.VerifiedDomain}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if q := r.URL.Query(); r.URL.Path == "/scim/v2/Users" && q.Get("startIndex") == "2" && q.Get("count") == "1" {
+			w.Header().Set("Content-Type", "application/scim+json")
+			fmt.Fprint(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":3,"itemsPerPage":0,"startIndex":2,"Resources":[]}`)
+			return
+		}
+		d.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { srv.Close(); d.Close() })
+	r := runCLI(t, nil, "init", "--target-url", srv.URL+"/scim/v2", "--target-token", token,
+		"--target-verified-domains", reference.VerifiedDomain, "--out", filepath.Join(t.TempDir(), "p.yaml"))
+	expectContains(t, "init's output", r.stdout, "paging: an empty page (startIndex=1: 1 resources, startIndex=2: 0) with totalResults 3", "(warning)")
+	if strings.Contains(r.stdout, "startIndex and count honoured") {
+		t.Errorf("init calls the paging honoured:\n%s", r.stdout)
+	}
+}

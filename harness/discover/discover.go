@@ -540,6 +540,9 @@ func (d *discovery) checkPaging(ctx context.Context) {
 		d.check(name, false, "GET /Users?startIndex=2&count=1 failed: %s", oneLine(err.Error()))
 	case p1.TotalResults < 3:
 		d.check(name, false, "totalResults is %d with at least 3 users on the server: the harness pages by it", p1.TotalResults)
+	case len(p1.Resources) == 0 || len(p2.Resources) == 0:
+		d.check(name, false, "an empty page (startIndex=1: %d resources, startIndex=2: %d) with totalResults %d: the harness would stop such a listing as ended early",
+			len(p1.Resources), len(p2.Resources), p1.TotalResults)
 	case len(p1.Resources) > 1:
 		d.check(name, true, "count is not honoured (a page of %d for count=1); the harness follows totalResults", len(p1.Resources))
 	case len(p1.Resources) == 1 && len(p2.Resources) == 1 && resourceIDs(p1.Resources)[0] == resourceIDs(p2.Resources)[0]:
