@@ -20,6 +20,7 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
+	"golang.org/x/term"
 
 	"github.com/scimreplay/scimreplay/harness"
 	"github.com/scimreplay/scimreplay/harness/discover"
@@ -184,7 +185,7 @@ func sayCleanup(stdout, stderr io.Writer, spec harness.TargetSpec, f *discover.F
 // askDomains asks for the verified domains when a person is at the terminal; in a script or
 // CI it asks nothing and the profile gets a marked placeholder.
 func askDomains(stdout io.Writer) []string {
-	if os.Getenv("CI") != "" || !isTerminal(os.Stdin) {
+	if os.Getenv("CI") != "" || !term.IsTerminal(int(os.Stdin.Fd())) {
 		return nil
 	}
 	fmt.Fprint(stdout, "verified domains of the server (users elsewhere are unmanaged), comma-separated, empty to leave a placeholder: ")
@@ -196,17 +197,6 @@ func askDomains(stdout io.Writer) []string {
 		}
 	}
 	return out
-}
-
-// isTerminal reports whether f is a terminal: a character device that is not /dev/null (what
-// a script's or CI's closed stdin is).
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return false
-	}
-	null, err := os.Stat(os.DevNull)
-	return err != nil || !os.SameFile(st, null)
 }
 
 // q quotes a YAML scalar (a JSON string is a YAML double-quoted one).
