@@ -344,3 +344,28 @@ func TestInitWarnsOfAnEmptyPage(t *testing.T) {
 		t.Errorf("init calls the paging honoured:\n%s", r.stdout)
 	}
 }
+
+// A gateway that answers 403 for a path it does not route does not end the search: the SCIM
+// API at a later common base path is found.
+func TestInitLooksPastAGateway403(t *testing.T) {
+	t.Parallel()
+	const token = "srt_init_gateway_token_1e4a"
+	d, err := directory.New(directory.Config{Token: token, BasePath: "/api/scim/v2", VerifiedDomains: []string{reference.VerifiedDomain}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/scim/") {
+			http.Error(w, `{"message":"Missing Authentication Token"}`, http.StatusForbidden)
+			return
+		}
+		d.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { gateway.Close(); d.Close() })
+	r := runCLI(t, nil, "init", "--target-url", gateway.URL, "--target-token", token,
+		"--target-verified-domains", reference.VerifiedDomain, "--out", filepath.Join(t.TempDir(), "p.yaml"))
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	expectContains(t, "init's output", r.stdout, "SCIM API at "+gateway.URL+"/api/scim/v2 (found after /scim/v2: answered 403")
+}

@@ -215,6 +215,10 @@ func (d *discovery) basePath(ctx context.Context) error {
 		}
 	}
 	var tried []string
+	// A 401 or 403 is kept, not returned at once: a gateway in front of the server may answer
+	// 403 for a path it does not route, so a later candidate can still be the SCIM API. When
+	// none is, the first refusal is the likeliest reason.
+	var refused *Error
 	for _, base := range candidates {
 		a := d.try(ctx, base)
 		show := base
@@ -225,10 +229,15 @@ func (d *discovery) basePath(ctx context.Context) error {
 		case a.err != nil:
 			return &Error{Msg: fmt.Sprintf("cannot reach %s: %v", harness.RedactURL(d.o.Root), rootCause(a.err))}
 		case a.status == http.StatusUnauthorized || a.status == http.StatusForbidden:
-			if d.o.Token != "" {
-				return &Error{Msg: fmt.Sprintf("%s%s answered %d with the token given: check --target-token (%s)", harness.RedactURL(d.o.Root), show, a.status, a.note)}
+			tried = append(tried, fmt.Sprintf("%s: answered %d", show, a.status))
+			if refused != nil {
+				continue
 			}
-			return &Error{Msg: fmt.Sprintf("%s%s answered %d without a token: give the server's bearer token with --target-token (or, for a container, pass scimreplay's own with --target-env NAME={{token}})", harness.RedactURL(d.o.Root), show, a.status)}
+			if d.o.Token != "" {
+				refused = &Error{Msg: fmt.Sprintf("%s%s answered %d with the token given: check --target-token (%s)", harness.RedactURL(d.o.Root), show, a.status, a.note)}
+			} else {
+				refused = &Error{Msg: fmt.Sprintf("%s%s answered %d without a token: give the server's bearer token with --target-token (or, for a container, pass scimreplay's own with --target-env NAME={{token}})", harness.RedactURL(d.o.Root), show, a.status)}
+			}
 		case a.scim:
 			d.f.BasePath = show
 			switch {
@@ -245,6 +254,9 @@ func (d *discovery) basePath(ctx context.Context) error {
 		default:
 			tried = append(tried, show+": "+a.note)
 		}
+	}
+	if refused != nil {
+		return refused
 	}
 	return &Error{Msg: fmt.Sprintf("no SCIM API at %s: tried %s", harness.RedactURL(d.o.Root), strings.Join(tried, "; "))}
 }
