@@ -369,3 +369,42 @@ func TestInitLooksPastAGateway403(t *testing.T) {
 	}
 	expectContains(t, "init's output", r.stdout, "SCIM API at "+gateway.URL+"/api/scim/v2 (found after /scim/v2: answered 403")
 }
+
+// A per-user date-time the server adds (an updatedAt in an extension, different for each user
+// and the same on a re-read) is not taken for the link, though an extension ranks first: it
+// would move on every write and turn each gate red.
+func TestInitDoesNotTakeATimestampForTheLink(t *testing.T) {
+	t.Parallel()
+	const token = "srt_init_time_token_9c31"
+	d, err := directory.New(directory.Config{Token: token, VerifiedDomains: []string{reference.VerifiedDomain}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		d.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		var u map[string]any
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/scim/v2/Users/") && rec.Code == http.StatusOK && json.Unmarshal(body, &u) == nil {
+			at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(len(body)+int(u["id"].(string)[0])) * time.Millisecond)
+			u["urn:example:acme:2.0:User"] = map[string]any{"updatedAt": at.Format(time.RFC3339Nano)}
+			body, _ = json.Marshal(u)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	}))
+	t.Cleanup(func() { srv.Close(); d.Close() })
+	r := runCLI(t, nil, "init", "--target-url", srv.URL+"/scim/v2", "--target-token", token,
+		"--target-verified-domains", reference.VerifiedDomain, "--out", filepath.Join(t.TempDir(), "p.yaml"))
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	expectContains(t, "init's output", r.stdout, "link: "+directory.ExtensionSchema+":atlassianAccountId (")
+	if strings.Contains(r.stdout, "updatedAt") {
+		t.Errorf("the timestamp was taken for a link or a candidate:\n%s", r.stdout)
+	}
+}

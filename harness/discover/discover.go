@@ -667,7 +667,7 @@ func (d *discovery) link(ctx context.Context, sc *scenario.Scenario, ids []strin
 			sent := map[string]bool{}
 			walk(sc.Org.Users[i].Profile(), func(s string) { sent[strings.ToLower(s)] = true })
 			for path, v := range leaves {
-				if excluded(path) || sent[strings.ToLower(v)] || v == id {
+				if excluded(path) || sent[strings.ToLower(v)] || v == id || isTime(v) {
 					delete(leaves, path)
 				}
 			}
@@ -748,6 +748,18 @@ func excluded(path string) bool {
 	}
 	for _, prefix := range []string{"meta", "schemas", "name", "emails", "groups", "phonenumbers", "addresses", "roles", "entitlements"} {
 		if p == prefix || strings.HasPrefix(p, prefix+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// isTime says whether v is a date-time (RFC 7643's dateTime, or without its zone): a per-user
+// value that stays put across two reads but moves on every write (an updatedAt), never a link,
+// which the gate would then see change on each re-push.
+func isTime(v string) bool {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
+		if _, err := time.Parse(layout, v); err == nil {
 			return true
 		}
 	}
