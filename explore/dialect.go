@@ -65,9 +65,6 @@ type Generator struct {
 
 var registry = map[string]*Dialect{}
 
-// planned are dialects --idp knows of whose client is not in this build yet.
-var planned = map[string]string{}
-
 // Register makes a dialect available to Lookup (and so to --idp).
 func Register(d *Dialect) { registry[d.Name] = d }
 
@@ -76,20 +73,10 @@ func init() {
 	Register(Entra)
 }
 
-// NotAvailableError is an --idp whose client is not in this build yet.
-type NotAvailableError struct{ Name, What string }
-
-func (e *NotAvailableError) Error() string {
-	return fmt.Sprintf("--idp %s is not available yet: %s is not in this build (available: %s)", e.Name, e.What, strings.Join(Names(), ", "))
-}
-
 // Lookup finds a dialect by its --idp name.
 func Lookup(name string) (*Dialect, error) {
 	if d, ok := registry[name]; ok {
 		return d, nil
-	}
-	if what, ok := planned[name]; ok {
-		return nil, &NotAvailableError{Name: name, What: what}
 	}
 	return nil, fmt.Errorf("unknown --idp %q (available: %s)", name, strings.Join(Names(), ", "))
 }
