@@ -581,7 +581,6 @@ func (r *Run) userField(u scenario.User, f string) (any, error) {
 	case "profile":
 		return r.Scenario.Profile(u), nil
 	}
-	prof := r.Scenario.Profile(u)
 	switch f {
 	case "givenName":
 		return u.GivenName, nil
@@ -589,8 +588,8 @@ func (r *Run) userField(u scenario.User, f string) (any, error) {
 		return u.FamilyName, nil
 	case "externalId":
 		return r.Scenario.ExternalID(u), nil
-	case "displayName", "locale":
-		return prof[f], nil
+	case "displayName", "locale": // as the profile sends them, defaults included
+		return r.Scenario.Profile(u)[f], nil
 	}
 	return nil, &ScenarioError{Msg: "a user has no field " + f}
 }
