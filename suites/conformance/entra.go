@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,11 +9,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/scimreplay/scimreplay/fakes/idp"
 	"github.com/scimreplay/scimreplay/fakes/okta"
 	"github.com/scimreplay/scimreplay/harness"
+	"github.com/scimreplay/scimreplay/harness/scenario"
 )
 
 // What Microsoft Entra ID's provisioning service requires before a sync can be trusted. The
@@ -40,13 +42,6 @@ import (
 // Entra then reports the error instead of losing state, so such a check is skipped with the
 // reason, not failed. What no reading allows fails: an answer of success with the wrong state.
 
-// Entra's schema URIs.
-const (
-	schemaEnterpriseUser = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-	// schemaADSCIMGroup is the second schema of Entra's POST /Groups ([tutorial], Create Group).
-	schemaADSCIMGroup = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
-)
-
 // entraChecks are the checks for Entra, labelled conformance:entra-…; see ../../../shared/entra-traffic.md.
 var entraChecks = []Check{
 	{"entra-test-connection", `answers Entra's test connection, filter=externalId eq "<random GUID>", with 200 and an empty ListResponse`, checkEntraTestConnection},
@@ -66,22 +61,11 @@ func entraExpect(resp *harness.Response, what string, status ...int) map[string]
 	return expectFrom("Entra", resp, what, status...)
 }
 
-// newGUID is a random version 4 UUID: Entra's externalIds and test-connection values.
-func newGUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
 // entraFilter is Entra's query GET {resource}?[excludedAttributes=members&]filter=attr eq "value"
 // (no paging parameters: [tutorial], Get User by query, Get Group by displayName).
 func (s *session) entraFilter(ctx context.Context, resource, attr, value string, excludeMembers bool) (*harness.Response, string) {
-	f := fmt.Sprintf("%s eq %q", attr, value)
-	q := "filter=" + strings.ReplaceAll(url.QueryEscape(f), "+", "%20")
+	f := attr + " eq " + harness.QuoteFilterValue(value)
+	q := "filter=" + idp.QueryEscape(f)
 	what := "GET " + resource + "?filter=" + f
 	if excludeMembers {
 		q = "excludedAttributes=members&" + q
@@ -96,19 +80,8 @@ func (s *session) entraFilter(ctx context.Context, resource, attr, value string,
 func (s *session) newEntraUser(ctx context.Context) user {
 	GinkgoHelper()
 	u := s.oktaUser()
-	u.ExternalID = newGUID()
-	display := u.GivenName + " " + u.FamilyName
-	resp := s.do(ctx, http.MethodPost, "/Users", map[string]any{
-		"schemas":     []any{okta.SchemaUser, schemaEnterpriseUser},
-		"externalId":  u.ExternalID,
-		"userName":    u.UserName,
-		"active":      true,
-		"displayName": display,
-		"emails":      []any{map[string]any{"primary": true, "type": "work", "value": u.UserName}},
-		"meta":        map[string]any{"resourceType": "User"},
-		"name":        map[string]any{"formatted": display, "familyName": u.FamilyName, "givenName": u.GivenName},
-		"roles":       []any{},
-	})
+	u.ExternalID = uuid.NewString()
+	resp := s.do(ctx, http.MethodPost, "/Users", u.EntraProfile())
 	doc := entraExpect(resp, "POST /Users (creating a user as Entra does, for the check)", http.StatusCreated)
 	id, _ := doc["id"].(string)
 	Expect(id).NotTo(BeEmpty(), "POST /Users answered 201 without an id: %s", truncate(string(resp.Body), 400))
@@ -132,7 +105,7 @@ func entraMembers(us ...user) []any {
 }
 
 func checkEntraTestConnection(ctx context.Context, s *session) {
-	resp, what := s.entraFilter(ctx, "/Users", "externalId", newGUID(), false)
+	resp, what := s.entraFilter(ctx, "/Users", "externalId", uuid.NewString(), false)
 	entraExpect(resp, what, http.StatusOK)
 	p := decodePage(resp, what)
 	Expect(p.total).To(Equal(0), "%s: totalResults for a GUID nobody has; Entra's test connection wants an empty ListResponse", what)
@@ -151,12 +124,12 @@ func checkEntraLookupExternalID(ctx context.Context, s *session) {
 func checkEntraGroupCreate(ctx context.Context, s *session) {
 	name := fmt.Sprintf("conf-%s-group-%d", s.run, s.seq.Add(1))
 	resp := s.do(ctx, http.MethodPost, "/Groups", map[string]any{
-		"schemas":     []any{okta.SchemaGroup, schemaADSCIMGroup},
-		"externalId":  newGUID(),
+		"schemas":     []any{okta.SchemaGroup, scenario.SchemaEntraGroup},
+		"externalId":  uuid.NewString(),
 		"displayName": name,
 		"meta":        map[string]any{"resourceType": "Group"},
 	})
-	doc := entraExpect(resp, "POST /Groups with schemas [core Group, "+schemaADSCIMGroup+"]", http.StatusCreated)
+	doc := entraExpect(resp, "POST /Groups with schemas [core Group, "+scenario.SchemaEntraGroup+"]", http.StatusCreated)
 	id, _ := doc["id"].(string)
 	Expect(id).NotTo(BeEmpty(), "POST /Groups answered 201 without an id: %s", truncate(string(resp.Body), 400))
 	got := entraExpect(s.do(ctx, http.MethodGet, "/Groups/"+url.PathEscape(id), nil), "GET /Groups/"+id, http.StatusOK)
