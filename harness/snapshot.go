@@ -373,6 +373,11 @@ func getResource(ctx context.Context, c *Client, prefix, id string) (map[string]
 	if raw == nil || err != nil {
 		return nil, err
 	}
+	return asObject(prefix, id, raw)
+}
+
+// asObject is the body of GET prefix+id decoded as an object.
+func asObject(prefix, id string, raw []byte) (map[string]any, error) {
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, &ProtocolError{Msg: fmt.Sprintf("GET %s%s is not a JSON object: %s", prefix, id, snippet(raw))}

@@ -173,28 +173,21 @@ func usersByScope(ctx context.Context, c *Client, names, ids []string, linkAttr 
 			return "", err
 		}
 	}
-	rest := unseen(ids, seen)
-	byID := make([]*UserState, len(rest))
-	err = inParallel(ctx, len(rest), func(ctx context.Context, i int) error {
-		m, err := getResource(ctx, c, "/Users/", rest[i])
-		if m == nil || err != nil {
-			return err // nil, nil: 404, gone
+	byID, err := readByIDs(ctx, c, "/Users/", unseen(ids, seen), func(id string, raw []byte) (UserState, error) {
+		m, err := asObject("/Users/", id, raw)
+		if err != nil {
+			return UserState{}, err
 		}
 		u := userState(m)
 		if linkAttr != nil {
 			u.Link = stringAt(m, linkAttr)
 		}
-		byID[i] = &u
-		return nil
+		return u, nil
 	})
 	if err != nil {
 		return "", err
 	}
-	for _, u := range byID {
-		if u != nil {
-			snap.Users = append(snap.Users, *u)
-		}
-	}
+	snap.Users = append(snap.Users, byID...)
 	if len(names) == 0 {
 		return "", nil // no name looked up: no filter to trust
 	}
@@ -237,28 +230,17 @@ func groupsByScope(ctx context.Context, c *Client, names, ids []string, snap *Sn
 	if snap.Groups, err = readMembersByID(ctx, c, snap.Groups, noMembers); err != nil {
 		return "", err
 	}
-	rest := unseen(ids, seen)
-	byID := make([]*GroupState, len(rest))
-	err = inParallel(ctx, len(rest), func(ctx context.Context, i int) error {
-		raw, err := getRaw(ctx, c, "/Groups/", rest[i])
-		if raw == nil || err != nil {
-			return err // nil, nil: 404, gone
-		}
+	byID, err := readByIDs(ctx, c, "/Groups/", unseen(ids, seen), func(id string, raw []byte) (GroupState, error) {
 		g, _, err := groupState(raw)
 		if err != nil {
-			return &ProtocolError{Msg: fmt.Sprintf("GET /Groups/%s does not decode: %v", rest[i], err)}
+			return GroupState{}, &ProtocolError{Msg: fmt.Sprintf("GET /Groups/%s does not decode: %v", id, err)}
 		}
-		byID[i] = &g
-		return nil
+		return g, nil
 	})
 	if err != nil {
 		return "", err
 	}
-	for _, g := range byID {
-		if g != nil {
-			snap.Groups = append(snap.Groups, *g)
-		}
-	}
+	snap.Groups = append(snap.Groups, byID...)
 	if len(names) == 0 {
 		return "", nil
 	}
@@ -364,6 +346,34 @@ func unique(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// readByIDs reads the resources with the given ids, snapshotWorkers at a time, each decoded by
+// decode, in the order of ids; an id the target answers 404 for (gone) is left out.
+func readByIDs[T any](ctx context.Context, c *Client, prefix string, ids []string, decode func(id string, raw []byte) (T, error)) ([]T, error) {
+	got := make([]*T, len(ids))
+	err := inParallel(ctx, len(ids), func(ctx context.Context, i int) error {
+		raw, err := getRaw(ctx, c, prefix, ids[i])
+		if raw == nil || err != nil {
+			return err // nil, nil: 404, gone
+		}
+		v, err := decode(ids[i], raw)
+		if err != nil {
+			return err
+		}
+		got[i] = &v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	for _, v := range got {
+		if v != nil {
+			out = append(out, *v)
+		}
+	}
+	return out, nil
 }
 
 // inParallel runs do(ctx, 0) … do(ctx, n-1) on up to snapshotWorkers goroutines (see
